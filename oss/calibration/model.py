@@ -1,0 +1,166 @@
+"""Station calibration: how bench mm, camera px and projector px relate, and what the camera sees.
+
+``cam_from_bench`` maps bench mm (z = 0) to *undistorted* camera px; ``camera_matrix`` and
+``dist_coeffs`` then give the raw (distorted) pixel. ``proj_from_bench`` maps bench mm to projector px.
+The radiometric model holds, in bench coordinates at ``radiometric_mm_per_px``, the camera's view of
+the empty bench under a black and under a white projection: the expected view under any projected
+image P (0..1) is ``black + (white - black) * P``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+from oss.records import OssError
+
+CALIBRATION_FORMAT = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Radiometry:
+    mm_per_px: float
+    black: np.ndarray  # float32 HxWx3, camera grey levels of the empty bench, projector black
+    white: np.ndarray  # float32 HxWx3, projector full white
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    camera_size: tuple[int, int]  # (width, height) px
+    projector_size: tuple[int, int]
+    bench_size_mm: tuple[float, float]
+    cam_from_bench: np.ndarray  # 3x3 homography, bench mm → undistorted camera px
+    proj_from_bench: np.ndarray  # 3x3 homography, bench mm → projector px
+    camera_matrix: np.ndarray = field(default_factory=lambda: np.eye(3))
+    dist_coeffs: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    radiometry: Radiometry | None = None
+    source: str = ""
+
+    # --- mappings -------------------------------------------------------------------------------
+    def bench_to_camera(self, pts_mm: np.ndarray) -> np.ndarray:
+        """Bench mm (N×2) → raw camera px (N×2), lens distortion applied."""
+        pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 1, 2)
+        und = cv2.perspectiveTransform(pts, self.cam_from_bench).reshape(-1, 2)
+        return distort_points(und, self.camera_matrix, self.dist_coeffs)
+
+    def bench_to_projector(self, pts_mm: np.ndarray) -> np.ndarray:
+        pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, self.proj_from_bench).reshape(-1, 2)
+
+    def camera_to_bench(self, pts_px: np.ndarray) -> np.ndarray:
+        """Raw camera px (N×2) → bench mm (N×2)."""
+        pts = np.asarray(pts_px, dtype=np.float64).reshape(-1, 1, 2)
+        und = cv2.undistortPoints(pts, self.camera_matrix, self.dist_coeffs, P=self.camera_matrix)
+        return cv2.perspectiveTransform(und, np.linalg.inv(self.cam_from_bench)).reshape(-1, 2)
+
+    def rectify_maps(self, mm_per_px: float) -> tuple[np.ndarray, np.ndarray]:
+        """cv2.remap maps that turn a raw camera frame into a top-down bench image at ``mm_per_px``.
+
+        Pixel (u, v) of the bench image shows bench point ((u + 0.5)·s, (v + 0.5)·s).
+        """
+        w = int(round(self.bench_size_mm[0] / mm_per_px))
+        h = int(round(self.bench_size_mm[1] / mm_per_px))
+        u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+        pts = np.stack([(u + 0.5) * mm_per_px, (v + 0.5) * mm_per_px], axis=-1).reshape(-1, 2)
+        cam = self.bench_to_camera(pts).reshape(h, w, 2).astype(np.float32)
+        return cv2.convertMaps(cam[..., 0], cam[..., 1], cv2.CV_16SC2)
+
+    # --- persistence ------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        doc: dict[str, object] = {
+            "format": CALIBRATION_FORMAT,
+            "camera_size": list(self.camera_size),
+            "projector_size": list(self.projector_size),
+            "bench_size_mm": [float(x) for x in self.bench_size_mm],
+            "cam_from_bench": self.cam_from_bench.tolist(),
+            "proj_from_bench": self.proj_from_bench.tolist(),
+            "camera_matrix": np.asarray(self.camera_matrix).tolist(),
+            "dist_coeffs": np.asarray(self.dist_coeffs).ravel().tolist(),
+        }
+        if self.radiometry is not None:
+            npz = path.with_suffix(".radiometry.npz")
+            np.savez_compressed(npz, black=self.radiometry.black, white=self.radiometry.white)
+            doc["radiometry"] = {"mm_per_px": self.radiometry.mm_per_px, "file": npz.name}
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text("# OSS station calibration\n" + yaml.safe_dump(doc, sort_keys=False))
+        tmp.replace(path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        camera_size: tuple[int, int] | None = None,
+        projector_size: tuple[int, int] | None = None,
+    ) -> Calibration:
+        """Load a calibration file; if sizes are given they must match the file's."""
+        path = Path(path)
+        if not path.exists():
+            raise OssError(
+                f"{path}: calibration file not found. Run 'oss calibrate' at the station, "
+                "or pass --calibration with the right file."
+            )
+        try:
+            doc = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise OssError(f"{path}: not a readable calibration file ({e}). Recalibrate with 'oss calibrate'.") from e
+        if not isinstance(doc, dict) or doc.get("format") != CALIBRATION_FORMAT:
+            raise OssError(f"{path}: not an OSS calibration file of format {CALIBRATION_FORMAT}.")
+        try:
+            cal = cls(
+                camera_size=(int(doc["camera_size"][0]), int(doc["camera_size"][1])),
+                projector_size=(int(doc["projector_size"][0]), int(doc["projector_size"][1])),
+                bench_size_mm=(float(doc["bench_size_mm"][0]), float(doc["bench_size_mm"][1])),
+                cam_from_bench=np.array(doc["cam_from_bench"], dtype=np.float64).reshape(3, 3),
+                proj_from_bench=np.array(doc["proj_from_bench"], dtype=np.float64).reshape(3, 3),
+                camera_matrix=np.array(doc.get("camera_matrix", np.eye(3).tolist()), dtype=np.float64).reshape(3, 3),
+                dist_coeffs=np.array(doc.get("dist_coeffs", [0] * 5), dtype=np.float64).ravel(),
+                source=str(path),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise OssError(f"{path}: calibration file is incomplete or damaged ({e!r}). Recalibrate.") from e
+        rad = doc.get("radiometry")
+        if isinstance(rad, dict):
+            npz = path.parent / str(rad.get("file", ""))
+            if npz.exists():
+                with np.load(npz) as z:
+                    cal = cal.with_radiometry(Radiometry(float(rad["mm_per_px"]), z["black"], z["white"]))
+        if camera_size is not None and tuple(camera_size) != cal.camera_size:
+            raise OssError(
+                f"{path}: made for a {cal.camera_size[0]}x{cal.camera_size[1]} camera, but the camera delivers "
+                f"{camera_size[0]}x{camera_size[1]}. Set the camera to the calibrated resolution or recalibrate."
+            )
+        if projector_size is not None and tuple(projector_size) != cal.projector_size:
+            raise OssError(
+                f"{path}: made for a {cal.projector_size[0]}x{cal.projector_size[1]} projector, but the display is "
+                f"{projector_size[0]}x{projector_size[1]}. Use the calibrated display mode or recalibrate."
+            )
+        return cal
+
+    def with_radiometry(self, radiometry: Radiometry) -> Calibration:
+        return Calibration(
+            self.camera_size,
+            self.projector_size,
+            self.bench_size_mm,
+            self.cam_from_bench,
+            self.proj_from_bench,
+            self.camera_matrix,
+            self.dist_coeffs,
+            radiometry,
+            self.source,
+        )
+
+
+def distort_points(und_px: np.ndarray, k: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Apply lens distortion to undistorted pixel coordinates (N×2 → N×2)."""
+    und_px = np.asarray(und_px, dtype=np.float64).reshape(-1, 2)
+    if not np.any(np.asarray(dist)):
+        return und_px.copy()
+    fx, fy, cx, cy = k[0, 0], k[1, 1], k[0, 2], k[1, 2]
+    norm = np.stack([(und_px[:, 0] - cx) / fx, (und_px[:, 1] - cy) / fy, np.ones(len(und_px))], axis=-1)
+    out, _ = cv2.projectPoints(norm.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), k, np.asarray(dist, np.float64))
+    return out.reshape(-1, 2)

@@ -1,0 +1,47 @@
+"""Thresholds of the perception stage, in one place (bench mm, seconds, normalised units)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PerceptionConfig:
+    """Every threshold perception uses. Distances in bench mm, times in seconds.
+
+    Normalised units: the camera's view divided by what it should see of the empty bench under the
+    current projection (1.0 = looks like the bench as calibrated).
+    """
+
+    # --- foreground -------------------------------------------------------------------------------
+    fg_abs_grey: float = 16.0  # grey levels a pixel must differ from its prediction, plus ...
+    fg_rel: float = 0.15  # ... this fraction of the predicted level
+    envelope_px: int = 1  # tolerance to projection misregistration/blur: min/max over (2k+1)² px
+    min_component_mm2: float = 600.0  # smaller foreground blobs are noise
+    edge_band_mm: float = 12.0  # a hand/arm component touches the operator's edge (y = 0) within this
+    lean_fraction: float = 0.35  # hands covering more of the bench than this: someone leans over it
+    gain_sample_step: int = 4  # fit the global light gain on every n-th background pixel
+    # --- background model ---------------------------------------------------------------------------
+    absorb_after_s: float = 0.5  # a non-hand change this long static and unobstructed joins the background
+    static_tol: float = 0.06  # normalised change per frame still counted as static
+    hand_clear_mm: float = 30.0  # a change this close to a hand is not absorbed
+    drift_rate: float = 0.02  # per-frame blend of the background towards the view (slow drift)
+    # --- hands ----------------------------------------------------------------------------------------
+    outline_epsilon_mm: float = 4.0  # polygon simplification of hand outlines
+    hand_mask_margin_mm: float = 10.0  # outlines are grown by this before they go to the renderer
+    # --- picks ----------------------------------------------------------------------------------------
+    zone_margin_mm: float = 8.0  # hysteresis: a tip enters a bin this far inside, leaves this far outside
+    reach_slow_mm_s: float = 150.0  # the tip counts as stopped below this speed ...
+    reach_dwell_s: float = 0.12  # ... for this long inside the bin (a grasp), or
+    reach_turn_mm: float = 25.0  # it turned back inside the bin: came back this far from its deepest point
+    speed_window_s: float = 0.1  # tip speed measured over this window
+    # --- presence -------------------------------------------------------------------------------------
+    presence_pixel_delta: float = 0.08  # normalised change of one pixel that counts as changed
+    presence_fraction: float = 0.2  # fraction of the zone that must change to call it occupied
+    presence_hand_margin_mm: float = 20.0  # a hand/arm this close to a zone covers it
+    presence_erode_mm: float = 4.0  # zone edges ignored (registration tolerance)
+    # --- markers --------------------------------------------------------------------------------------
+    marker_roi_margin: float = 1.5  # ROI = marker box grown by this many marker sizes on every side
+    marker_full_every: int = 15  # while lost, search the whole frame every n-th frame
+    pose_tol_mm: float = 1.5  # a fixture pose change below this keeps the zone masks
+    pose_tol_deg: float = 0.5
