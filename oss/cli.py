@@ -53,6 +53,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     p = sub.add_parser("schema", help="print the JSON Schema of the instruction format")
     commands["schema"] = _schema
 
+    from oss.station.command import add_commands as station_commands
+
+    station_commands(sub, commands)
+
     return parser, commands
 
 

@@ -1,6 +1,6 @@
 """Draw the project's pictograms and write them as PNGs (default: instructions/media, 256×256).
 
-    python tools/make_pictograms.py [--out DIR] [--size PX] [--preview FILE]
+python tools/make_pictograms.py [--out DIR] [--size PX] [--preview FILE]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oss.render.pictograms import DRAWERS, MEDIA_NAMES, pictogram, write_pictograms  # noqa: E402
+from oss.render.pictograms import DRAWERS, MEDIA_NAMES, pictogram, write_pictograms
 
 
 def main(argv: list[str] | None = None) -> int:

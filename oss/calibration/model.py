@@ -9,7 +9,7 @@ image P (0..1) is ``black + (white - black) * P``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -29,6 +29,58 @@ class Radiometry:
 
 
 @dataclass(frozen=True, eq=False)
+class ProjectorModel:
+    """The full camera + projector model, for points above the bench (overlays on top of a product).
+
+    Poses map bench mm (x, y, z up) into each device's coordinates: ``X_dev = R_dev · X_bench + t_dev``
+    (``*_rvec`` Rodrigues vectors). ``rotation``/``translation`` give the projector relative to the camera
+    (``X_proj = R · X_cam + T``, T in mm), as OpenCV's stereoCalibrate reports them.
+    """
+
+    projector_matrix: np.ndarray  # 3x3
+    projector_dist: np.ndarray  # OpenCV distortion coefficients of the projector lens
+    proj_rvec: np.ndarray  # 3, bench → projector
+    proj_tvec: np.ndarray  # 3, mm
+    cam_rvec: np.ndarray  # 3, bench → camera
+    cam_tvec: np.ndarray  # 3, mm
+
+    @property
+    def rotation(self) -> np.ndarray:
+        rp, _ = cv2.Rodrigues(np.asarray(self.proj_rvec, np.float64))
+        rc, _ = cv2.Rodrigues(np.asarray(self.cam_rvec, np.float64))
+        return np.asarray(rp @ rc.T)
+
+    @property
+    def translation(self) -> np.ndarray:
+        return np.asarray(self.proj_tvec, np.float64) - self.rotation @ np.asarray(self.cam_tvec, np.float64)
+
+    def projector_position_mm(self) -> np.ndarray:
+        rp, _ = cv2.Rodrigues(np.asarray(self.proj_rvec, np.float64))
+        return np.asarray(-rp.T @ np.asarray(self.proj_tvec, np.float64))
+
+    def to_doc(self) -> dict[str, object]:
+        return {
+            "projector_matrix": np.asarray(self.projector_matrix).tolist(),
+            "projector_dist": np.asarray(self.projector_dist).ravel().tolist(),
+            "proj_rvec": np.asarray(self.proj_rvec).ravel().tolist(),
+            "proj_tvec_mm": np.asarray(self.proj_tvec).ravel().tolist(),
+            "cam_rvec": np.asarray(self.cam_rvec).ravel().tolist(),
+            "cam_tvec_mm": np.asarray(self.cam_tvec).ravel().tolist(),
+            "R": self.rotation.tolist(),
+            "T_mm": self.translation.tolist(),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, object]) -> ProjectorModel:
+        def arr(key: str, n: int | None = None) -> np.ndarray:
+            a = np.array(doc[key], dtype=np.float64)
+            return a.reshape(3, 3) if n == 9 else a.ravel()
+
+        return cls(arr("projector_matrix", 9), arr("projector_dist"), arr("proj_rvec"), arr("proj_tvec_mm"),
+                   arr("cam_rvec"), arr("cam_tvec_mm"))
+
+
+@dataclass(frozen=True, eq=False)
 class Calibration:
     camera_size: tuple[int, int]  # (width, height) px
     projector_size: tuple[int, int]
@@ -39,6 +91,8 @@ class Calibration:
     dist_coeffs: np.ndarray = field(default_factory=lambda: np.zeros(5))
     radiometry: Radiometry | None = None
     source: str = ""
+    projector_model: ProjectorModel | None = None  # full model, where the board was seen in 3+ poses
+    report: dict[str, object] = field(default_factory=dict)  # how the calibration was made, its errors
 
     # --- mappings -------------------------------------------------------------------------------
     def bench_to_camera(self, pts_mm: np.ndarray) -> np.ndarray:
@@ -50,6 +104,27 @@ class Calibration:
     def bench_to_projector(self, pts_mm: np.ndarray) -> np.ndarray:
         pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 1, 2)
         return cv2.perspectiveTransform(pts, self.proj_from_bench).reshape(-1, 2)
+
+    def bench_to_projector_at_height(self, pts_mm: np.ndarray, z_mm: float | np.ndarray) -> np.ndarray:
+        """Points (N×2 bench mm) on a surface ``z_mm`` above the bench → projector px (N×2).
+
+        Uses the full projector model when the calibration has one; without it only z = 0 is right,
+        and the bench homography is used whatever ``z_mm`` is (see ``has_full_model``).
+        """
+        pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 2)
+        if self.projector_model is None:
+            return self.bench_to_projector(pts)
+        m = self.projector_model
+        z = np.broadcast_to(np.asarray(z_mm, np.float64), (len(pts),))
+        pts3 = np.column_stack([pts, z]).reshape(-1, 1, 3)
+        rvec, tvec = np.asarray(m.proj_rvec, np.float64), np.asarray(m.proj_tvec, np.float64)
+        k, dist = np.asarray(m.projector_matrix, np.float64), np.asarray(m.projector_dist, np.float64)
+        out, _ = cv2.projectPoints(pts3, rvec, tvec, k, dist)
+        return out.reshape(-1, 2)
+
+    @property
+    def has_full_model(self) -> bool:
+        return self.projector_model is not None
 
     def camera_to_bench(self, pts_px: np.ndarray) -> np.ndarray:
         """Raw camera px (N×2) → bench mm (N×2)."""
@@ -86,6 +161,10 @@ class Calibration:
             npz = path.with_suffix(".radiometry.npz")
             np.savez_compressed(npz, black=self.radiometry.black, white=self.radiometry.white)
             doc["radiometry"] = {"mm_per_px": self.radiometry.mm_per_px, "file": npz.name}
+        if self.projector_model is not None:
+            doc["projector_model"] = self.projector_model.to_doc()
+        if self.report:
+            doc["report"] = self.report
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text("# OSS station calibration\n" + yaml.safe_dump(doc, sort_keys=False))
         tmp.replace(path)
@@ -120,6 +199,9 @@ class Calibration:
                 camera_matrix=np.array(doc.get("camera_matrix", np.eye(3).tolist()), dtype=np.float64).reshape(3, 3),
                 dist_coeffs=np.array(doc.get("dist_coeffs", [0] * 5), dtype=np.float64).ravel(),
                 source=str(path),
+                projector_model=(ProjectorModel.from_doc(doc["projector_model"])
+                                 if isinstance(doc.get("projector_model"), dict) else None),
+                report=dict(doc["report"]) if isinstance(doc.get("report"), dict) else {},
             )
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise OssError(f"{path}: calibration file is incomplete or damaged ({e!r}). Recalibrate.") from e
@@ -142,17 +224,7 @@ class Calibration:
         return cal
 
     def with_radiometry(self, radiometry: Radiometry) -> Calibration:
-        return Calibration(
-            self.camera_size,
-            self.projector_size,
-            self.bench_size_mm,
-            self.cam_from_bench,
-            self.proj_from_bench,
-            self.camera_matrix,
-            self.dist_coeffs,
-            radiometry,
-            self.source,
-        )
+        return replace(self, radiometry=radiometry)
 
 
 def distort_points(und_px: np.ndarray, k: np.ndarray, dist: np.ndarray) -> np.ndarray:

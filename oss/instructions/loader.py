@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from oss.instructions import model as m
-from oss.instructions.reader import Entry, Reader
+from oss.instructions.reader import LANG_RE, Entry, Reader
 from oss.instructions.semantics import check_semantics
 from oss.instructions.yamlnodes import FileProblems, Problem, Problems, compose_file, suggest
 
@@ -111,6 +111,9 @@ class _Parser:
         if "languages" in top:
             items = self.r.sequence(top["languages"].value, "languages", min_items=1)
             langs = [self.r.string(n, "a language code") for n in items]
+            for n, lang in zip(items, langs, strict=True):
+                if lang is not None and not LANG_RE.match(lang):
+                    self.p.error(n, f"'{lang}' is not a language code (like en, nl, de, pt-BR)")
             languages = tuple(x for x in langs if x is not None)
         default_language = "en"
         if "default_language" in top:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 FORMAT_VERSION = 1
 BENCH_FRAME = "bench"
@@ -357,6 +357,11 @@ class Instruction:
                 n = len(s.each)
                 for i, z in enumerate(s.each, start=1):
                     expanded.append((s, i, n, _subst_cond(s.done, z), tuple(_subst_overlay(o, z) for o in s.show)))
+                    if any(EACH in r.allowed_bins for r in s.errors):
+                        rules = tuple(
+                            ErrorRule(r.kind, r.hint, tuple(_z(b, z) for b in r.allowed_bins)) for r in s.errors
+                        )
+                        expanded[-1] = (replace(s, errors=rules), *expanded[-1][1:])
             else:
                 for i in range(1, s.repeat + 1):
                     expanded.append((s, i, s.repeat, s.done, s.show))

@@ -196,4 +196,6 @@ class Reader:
             s = self.string(vnode, f"{where} ({lang})")
             if s is not None:
                 vals[lang] = s
+        if not node.value:
+            self.p.error(node, f"{where} is empty; write the text, e.g. {{en: ..., nl: ...}}")
         return Text.of(vals) if vals else None

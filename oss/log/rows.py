@@ -54,11 +54,21 @@ class StoredEvent:
         (eid, seq, station, session, operator, product, version, ihash, variant, cycle, step_uid,
          kind, t_mono, utc, data) = row  # fmt: skip
         return cls(
-            id=str(eid), seq=int(seq), station=str(station), session_id=str(session),
-            operator=str(operator), product_id=str(product), instruction_version=str(version),
-            instruction_hash=str(ihash), variant=None if variant is None else str(variant),
-            cycle=int(cycle), step_uid=str(step_uid), kind=str(kind),
-            t_mono=float(t_mono), utc=str(utc), data=data_from_json(str(data)),
+            id=str(eid),
+            seq=int(seq),
+            station=str(station),
+            session_id=str(session),
+            operator=str(operator),
+            product_id=str(product),
+            instruction_version=str(version),
+            instruction_hash=str(ihash),
+            variant=None if variant is None else str(variant),
+            cycle=int(cycle),
+            step_uid=str(step_uid),
+            kind=str(kind),
+            t_mono=float(t_mono),
+            utc=str(utc),
+            data=data_from_json(str(data)),
         )
 
 

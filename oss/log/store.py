@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 from oss.instructions.model import Instruction
@@ -40,7 +40,9 @@ _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES "
     f"(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), {', '.join('?' * (len(EVENT_FIELDS) - 2))})"
 )
-_INSERT_SESSION = f"INSERT INTO sessions ({', '.join(SESSION_FIELDS)}) VALUES ({', '.join('?' * len(SESSION_FIELDS))})"
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({', '.join(SESSION_FIELDS)}) VALUES ({', '.join('?' * len(SESSION_FIELDS))})"
+)
 _CLOSE_SESSION = "UPDATE sessions SET ended_utc = ? WHERE id = ? AND ended_utc IS NULL"
 _MAX_PAGES = 1073741823  # SQLite's default SQLITE_MAX_PAGE_COUNT
 
@@ -84,7 +86,7 @@ class EventStore:
         self._lock = threading.RLock()
         self._spill: list[Write] = []
         self._sessions: dict[str, SessionInfo] = {}
-        self._conn = self._connect(busy_timeout_s)
+        self._conn: sqlite3.Connection | None = self._connect(busy_timeout_s)
         self._size_limit: int | None = None
         if size_limit_bytes is not None:
             self.size_limit_bytes = size_limit_bytes
@@ -108,6 +110,7 @@ class EventStore:
             if self.path.is_dir():
                 raise LogError(f"{where} is a folder; give a file path such as {self.path / 'events.db'}")
             target, uri = str(self.path), False
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(
                 target, uri=uri, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
@@ -119,7 +122,11 @@ class EventStore:
                     log.warning("%s: WAL not available on this filesystem, using %s journal", where, mode)
                 self._create_schema(conn)
             self._check_schema(conn)
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, LogError) as e:
+            if conn is not None:
+                conn.close()
+            if isinstance(e, LogError):
+                raise
             raise LogError(self._open_problem(e)) from e
         return conn
 
@@ -165,6 +172,16 @@ class EventStore:
             raise LogError(f"event log {self.path} has no schema version: it is not an OSS event log")
 
     @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise LogError(f"event log {self.path} is closed")
+        return self._conn
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    @property
     def size_limit_bytes(self) -> int | None:
         """A cap on the file's size (None: none). When reached, writes fail as on a full disk."""
         return self._size_limit
@@ -172,14 +189,14 @@ class EventStore:
     @size_limit_bytes.setter
     def size_limit_bytes(self, limit: int | None) -> None:
         with self._lock:
-            page = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+            page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
             pages = _MAX_PAGES if limit is None else max(1, limit // page)
-            self._conn.execute(f"PRAGMA max_page_count = {int(pages)}")
+            self._db.execute(f"PRAGMA max_page_count = {int(pages)}")
             self._size_limit = limit
 
     # -- context manager ----------------------------------------------------------------------------
 
-    def __enter__(self) -> EventStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -191,7 +208,7 @@ class EventStore:
         """Write what is still pending and close. Pending writes that still fail are logged in full
         (as JSON) at ERROR level and, with ``raise_on_loss``, raise :class:`LogStorageError`."""
         with self._lock:
-            if self._conn is None:  # type: ignore[comparison-overlap]
+            if self._conn is None:
                 return
             lost: list[Write] = []
             if self._spill:
@@ -200,7 +217,7 @@ class EventStore:
                 except LogStorageError:
                     lost = list(self._spill)
             self._conn.close()
-            self._conn = None  # type: ignore[assignment]
+            self._conn = None
             if lost:
                 for sql, params in lost:
                     log.error("event log %s: write lost: %s %r", self.path, sql.split(" (")[0], params)
@@ -231,15 +248,17 @@ class EventStore:
         if self.readonly:
             raise LogError(f"event log {self.path} was opened read-only")
         batch = self._spill + writes
-        conn = self._conn
+        conn = self._db
         try:
             conn.execute("BEGIN IMMEDIATE")
             for sql, params in batch:
                 conn.execute(sql, params)
             conn.execute("COMMIT")
-        except sqlite3.OperationalError as e:
+        except sqlite3.Error as e:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if not isinstance(e, sqlite3.OperationalError):
+                raise  # a bug (constraint, misuse), not the drive: do not retry it forever
             if spill:
                 self._spill = batch
             raise LogStorageError(self._write_problem(e), len(self._spill), event_ids) from e
@@ -295,14 +314,20 @@ class EventStore:
         return self.append_many(session_id, (event,))[0]
 
     def append_many(self, session_id: str, events: Iterable[LogEvent]) -> tuple[str, ...]:
-        """Write several events in one transaction; returns their ids once they are on disk."""
+        """Write several events in one transaction; returns their ids once they are on disk.
+
+        The row takes operator, product, instruction version/hash and variant from the session; an
+        event whose data has a ``variant`` (chosen per unit) overrides the session's variant.
+        Raises :class:`LogStorageError` when the drive refuses (the events are kept and retried).
+        """
         with self._lock:
             info = self.session(session_id)
             writes: list[Write] = []
             ids: list[str] = []
             for ev in events:
                 if ev.kind not in EVENT_KINDS:
-                    raise ValueError(f"unknown event kind {ev.kind!r}; expected one of {', '.join(EVENT_KINDS)}")
+                    kinds = ", ".join(EVENT_KINDS)
+                    raise ValueError(f"unknown event kind {ev.kind!r}; expected one of {kinds}")
                 eid = uuid.uuid4().hex
                 variant = ev.get("variant")
                 params = (
@@ -322,7 +347,7 @@ class EventStore:
         with self._lock:
             if session_id in self._sessions:
                 return self._sessions[session_id]
-            row = self._conn.execute(
+            row = self._db.execute(
                 f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions WHERE id = ?", (session_id,)
             ).fetchone()
         if row is None:
@@ -336,7 +361,7 @@ class EventStore:
         if station is not None:
             sql, args = sql + " WHERE station = ?", (station,)
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY rowid", args).fetchall()
+            rows = self._db.execute(sql + " ORDER BY rowid", args).fetchall()
         return tuple(SessionInfo(*r) for r in rows)
 
     def events(
@@ -347,19 +372,20 @@ class EventStore:
         limit: int | None = None,
     ) -> tuple[StoredEvent, ...]:
         """Stored events in the order they were written, filtered by session, kind and ``seq``."""
-        where, args = ["seq > ?"], [after_seq]
+        where: list[str] = ["seq > ?"]
+        args: list[Any] = [after_seq]
         if session_id is not None:
             where.append("session_id = ?")
-            args.append(session_id)  # type: ignore[arg-type]
+            args.append(session_id)
         if kinds is not None:
             ks = list(kinds)
             where.append(f"kind IN ({', '.join('?' * len(ks))})")
-            args.extend(ks)  # type: ignore[arg-type]
+            args.extend(ks)
         sql = f"SELECT {', '.join(EVENT_FIELDS)} FROM events WHERE {' AND '.join(where)} ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
-            rows = self._conn.execute(sql, args).fetchall()
+            rows = self._db.execute(sql, args).fetchall()
         return tuple(StoredEvent.from_row(r) for r in rows)
 
     def unfinished_unit(self, instruction: Instruction | None = None) -> ResumePoint | None:
@@ -370,7 +396,7 @@ class EventStore:
         indexes of ``instruction.run_steps(variant)``.
         """
         with self._lock:
-            candidates = [s for s in reversed(self.sessions(self.station_id))]
+            candidates = list(reversed(self.sessions(self.station_id)))
             if instruction is not None:
                 candidates = [s for s in candidates if _same_instruction(s, instruction)]
             for s in candidates:

@@ -14,8 +14,11 @@ class PerceptionConfig:
     """
 
     # --- foreground -------------------------------------------------------------------------------
-    fg_abs_grey: float = 16.0  # grey levels a pixel must differ from its prediction, plus ...
-    fg_rel: float = 0.15  # ... this fraction of the predicted level
+    fg_abs_grey: float = 8.0  # grey levels a pixel must differ from its prediction, plus ...
+    fg_rel: float = 0.1  # ... this fraction of the predicted level
+    shadow_min_ratio: float = 0.4  # an even dimming down to this (all channels alike) is a shadow ...
+    # ... not foreground
+    shadow_chroma: float = 0.1  # 'alike': each channel within this fraction of the mean dimming
     envelope_px: int = 1  # tolerance to projection misregistration/blur: min/max over (2k+1)² px
     min_component_mm2: float = 600.0  # smaller foreground blobs are noise
     edge_band_mm: float = 12.0  # a hand/arm component touches the operator's edge (y = 0) within this
@@ -23,10 +26,12 @@ class PerceptionConfig:
     gain_sample_step: int = 4  # fit the global light gain on every n-th background pixel
     # --- background model ---------------------------------------------------------------------------
     absorb_after_s: float = 0.5  # a non-hand change this long static and unobstructed joins the background
-    static_tol: float = 0.06  # normalised change per frame still counted as static
+    static_tol: float = 0.06  # normalised change per frame (10 mm average) still counted as static
     hand_clear_mm: float = 30.0  # a change this close to a hand is not absorbed
-    drift_rate: float = 0.02  # per-frame blend of the background towards the view (slow drift)
+    drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
     # --- hands ----------------------------------------------------------------------------------------
+    tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
+    hand_length_mm: float = 150.0  # the palm centre is looked for in this last stretch of an arm
     outline_epsilon_mm: float = 4.0  # polygon simplification of hand outlines
     hand_mask_margin_mm: float = 10.0  # outlines are grown by this before they go to the renderer
     # --- picks ----------------------------------------------------------------------------------------
@@ -36,7 +41,8 @@ class PerceptionConfig:
     reach_turn_mm: float = 25.0  # it turned back inside the bin: came back this far from its deepest point
     speed_window_s: float = 0.1  # tip speed measured over this window
     # --- presence -------------------------------------------------------------------------------------
-    presence_pixel_delta: float = 0.08  # normalised change of one pixel that counts as changed
+    presence_smooth_mm: float = 10.0  # zone looks are averaged over this (box), against sensor noise
+    presence_pixel_delta: float = 0.1  # normalised change of one pixel that counts as changed
     presence_fraction: float = 0.2  # fraction of the zone that must change to call it occupied
     presence_hand_margin_mm: float = 20.0  # a hand/arm this close to a zone covers it
     presence_erode_mm: float = 4.0  # zone edges ignored (registration tolerance)

@@ -66,13 +66,20 @@ class Canvas:
         cv2.fillPoly(img, [self._fixed(self.to_px(pts_mm))], color, cv2.LINE_AA, _SHIFT)
 
     def polyline(
-        self, img: np.ndarray, pts_mm: Sequence[Pt] | np.ndarray, color: BGR, width_mm: float, closed: bool = True
+        self,
+        img: np.ndarray,
+        pts_mm: Sequence[Pt] | np.ndarray,
+        color: BGR,
+        width_mm: float,
+        closed: bool = True,
     ) -> None:
         pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 2)
         thick = max(1, round(width_mm * self.px_per_mm(tuple(pts.mean(axis=0)))))
         cv2.polylines(img, [self._fixed(self.to_px(pts))], closed, color, thick, cv2.LINE_AA, _SHIFT)
 
-    def fill_dilated(self, img: np.ndarray, pts_mm: Sequence[Pt] | np.ndarray, color: BGR, grow_mm: float) -> None:
+    def fill_dilated(
+        self, img: np.ndarray, pts_mm: Sequence[Pt] | np.ndarray, color: BGR, grow_mm: float
+    ) -> None:
         """Fill a polygon grown by ``grow_mm`` all round (a round-capped border of twice that width)."""
         pts = np.asarray(pts_mm, dtype=np.float64).reshape(-1, 2)
         if len(pts) == 0:
@@ -94,12 +101,17 @@ class Canvas:
         x1, y1 = min(x1, self.size[0]), min(y1, self.size[1])
         if x1 <= x0 or y1 <= y0:
             return None
-        src = np.float32([[-0.5, -0.5], [sw - 0.5, -0.5], [sw - 0.5, sh - 0.5], [-0.5, sh - 0.5]])
-        m = cv2.getPerspectiveTransform(src, dst - np.float32([x0, y0]))
+        src = np.array([[-0.5, -0.5], [sw - 0.5, -0.5], [sw - 0.5, sh - 0.5], [-0.5, sh - 0.5]], np.float32)
+        m = cv2.getPerspectiveTransform(src, dst - np.array([x0, y0], np.float32))
         a = bgra[..., 3:4].astype(np.float32) / 255.0
         pre = np.concatenate([bgra[..., :3].astype(np.float32) * a, a * 255.0], axis=2)
         out = cv2.warpPerspective(
-            pre, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+            pre,
+            m,
+            (int(x1 - x0), int(y1 - y0)),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(0, 0, 0, 0),
         )
         alpha = np.clip(out[..., 3:4] / 255.0, 0.0, 1.0)
         return Stamp(int(x0), int(y0), out[..., :3], alpha)

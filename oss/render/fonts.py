@@ -7,7 +7,7 @@ the renderer places the cached sprites, never re-rendering text per frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +21,16 @@ FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
 CAP_HEIGHT_PER_EM = 0.729  # DejaVu Sans: capital letter height / font size
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_path(weight: str = "regular") -> Path:
     """The DejaVu Sans font file in matplotlib's data folder (found at run time, never downloaded)."""
     try:
         import matplotlib
     except ImportError as e:  # pragma: no cover - matplotlib comes with mediapipe
-        raise OssError("matplotlib is not installed; the projector text needs its DejaVu fonts. "
-                       "Install the project's dependencies (pip install -e .).") from e
+        raise OssError(
+            "matplotlib is not installed; the projector text needs its DejaVu fonts. "
+            "Install the project's dependencies (pip install -e .)."
+        ) from e
     path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / FONT_FILES[weight]
     if not path.is_file():
         raise OssError(f"{path}: font file missing from the matplotlib install. Reinstall matplotlib.")

@@ -40,7 +40,9 @@ class _Pen:
 
     def line(self, a: tuple[float, float], b: tuple[float, float], color=W, width: float = LW) -> None:
         pa, pb = self._p([a, b]).reshape(2, 2)
-        cv2.line(self.img, tuple(map(int, pa)), tuple(map(int, pb)), (*color, 255), self._w(width), cv2.LINE_AA)
+        cv2.line(
+            self.img, tuple(map(int, pa)), tuple(map(int, pb)), (*color, 255), self._w(width), cv2.LINE_AA
+        )
 
     def poly(self, pts, color=W, width: float = LW, closed: bool = True) -> None:
         cv2.polylines(self.img, [self._p(pts)], closed, (*color, 255), self._w(width), cv2.LINE_AA)
@@ -48,7 +50,9 @@ class _Pen:
     def fill(self, pts, color=W) -> None:
         cv2.fillPoly(self.img, [self._p(pts)], (*color, 255), cv2.LINE_AA)
 
-    def rect(self, x0: float, y0: float, x1: float, y1: float, color=W, width: float = LW, filled=False) -> None:
+    def rect(
+        self, x0: float, y0: float, x1: float, y1: float, color=W, width: float = LW, filled=False
+    ) -> None:
         pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
         if filled:
             self.fill(pts, color)
@@ -74,8 +78,16 @@ class _Pen:
 
     def text(self, s: str, org, scale: float, color=W, width: float = LW) -> None:
         o = tuple(int(v) for v in self._p([org]).reshape(2))
-        cv2.putText(self.img, s, o, cv2.FONT_HERSHEY_SIMPLEX, scale * self.s / 10, (*color, 255),
-                    self._w(width), cv2.LINE_AA)
+        cv2.putText(
+            self.img,
+            s,
+            o,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale * self.s / 10,
+            (*color, 255),
+            self._w(width),
+            cv2.LINE_AA,
+        )
 
     def result(self) -> np.ndarray:
         size = self.img.shape[0] // _SS
@@ -139,7 +151,9 @@ def _connect(p: _Pen) -> None:
 
 
 def _gland(p: _Pen) -> None:
-    hexagon = [(128 + 84 * np.cos(np.radians(a)), 128 + 84 * np.sin(np.radians(a))) for a in range(0, 360, 60)]
+    hexagon = [
+        (128 + 84 * np.cos(np.radians(a)), 128 + 84 * np.sin(np.radians(a))) for a in range(0, 360, 60)
+    ]
     p.poly(hexagon)
     p.circle((128, 128), 50)
     p.circle((128, 128), 20, YELLOW, filled=True)
@@ -233,8 +247,20 @@ DRAWERS: dict[str, Callable[[_Pen], None]] = {
     "help": _help,
     "camera_lost": _camera_lost,
 }
-MEDIA_NAMES = ("housing", "thermal_pad", "led_module", "screw", "driver", "connect",
-               "gland", "cable", "lens", "label", "check", "unload")
+MEDIA_NAMES = (
+    "housing",
+    "thermal_pad",
+    "led_module",
+    "screw",
+    "driver",
+    "connect",
+    "gland",
+    "cable",
+    "lens",
+    "label",
+    "check",
+    "unload",
+)
 
 
 def pictogram(name: str, size: int = 256) -> np.ndarray:

@@ -1,0 +1,143 @@
+"""The station configuration file: what belongs to the station rather than the product.
+
+Parsed once into :class:`StationConfig` and checked like an instruction file: every problem is
+reported as FILE:LINE:COL with what to write instead. Command-line flags override its values.
+
+.. code-block:: yaml
+
+    station: {id: line1-st3}
+    camera: {source: 0, width: 1280, height: 720, fps: 30, exposure: -6, white_balance: 4600}
+    projector: {display: window, screen: 1, width: 1280, height: 800}
+    calibration: ../calibration/line1-st3.yaml
+    log: ../out/line1-st3.sqlite
+    language: nl
+    devices:
+      - {kind: pedal, port: /dev/ttyUSB0}
+      - {kind: stacklight, serial_number: A7X3K2}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oss.instructions.reader import Reader
+from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
+
+DISPLAY_KINDS = ("window", "none")
+DEVICE_KINDS = ("pedal", "buttonbox", "stacklight", "picklight")
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    kind: str
+    port: str | None = None
+    serial_number: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    station_id: str = "station-1"
+    camera: str = "sim:led_basic"
+    camera_size: tuple[int, int] = (1280, 720)
+    camera_fps: float = 30.0
+    exposure: float | None = None
+    white_balance: float | None = None
+    display: str = "window"
+    screen: int = 0
+    projector_size: tuple[int, int] = (1280, 800)
+    calibration: str | None = None
+    log: str = "out/station.sqlite"
+    language: str | None = None
+    devices: tuple[DeviceConfig, ...] = field(default_factory=tuple)
+    source: str = ""
+
+
+TOP = ("station", "camera", "projector", "calibration", "log", "language", "devices")
+
+
+def load_station_config(path: str | Path) -> StationConfig:
+    """Parse a station file; relative paths in it are relative to the file. Raises FileProblems."""
+    path = Path(path)
+    root = compose_file(path, "station configuration")
+    p = Problems(str(path))
+    r = Reader(p)
+    top = r.mapping(root, "the station configuration", TOP)
+    if top is None:
+        raise FileProblems(p.items)
+    base = path.parent
+    kw: dict[str, object] = {"source": str(path)}
+
+    def rel(s: str) -> str:
+        return s if Path(s).is_absolute() else str((base / s).resolve())
+
+    if "station" in top:
+        st = r.mapping(top["station"].value, "station", ("id",), ("id",))
+        if st and "id" in st:
+            sid = r.ident(st["id"].value, "station id")
+            if sid:
+                kw["station_id"] = sid
+    if "camera" in top:
+        cam = r.mapping(top["camera"].value, "camera", ("source", "width", "height", "fps", "exposure", "white_balance"))
+        if cam:
+            if "source" in cam:
+                src = r.string(cam["source"].value, "camera source")
+                if src is not None:
+                    kw["camera"] = src if src.isdigit() or ":" in src or src.startswith("/dev/") else rel(src)
+            w = r.integer(cam["width"].value, "width", 16) if "width" in cam else 1280
+            h = r.integer(cam["height"].value, "height", 16) if "height" in cam else 720
+            if w and h:
+                kw["camera_size"] = (w, h)
+            if "fps" in cam:
+                kw["camera_fps"] = r.number(cam["fps"].value, "fps", positive=True) or 30.0
+            if "exposure" in cam:
+                kw["exposure"] = r.number(cam["exposure"].value, "exposure")
+            if "white_balance" in cam:
+                kw["white_balance"] = r.number(cam["white_balance"].value, "white_balance", positive=True)
+    if "projector" in top:
+        pr = r.mapping(top["projector"].value, "projector", ("display", "screen", "width", "height"))
+        if pr:
+            if "display" in pr:
+                d = r.string(pr["display"].value, "display")
+                if d is not None and d not in DISPLAY_KINDS:
+                    p.error(pr["display"].value, f"display must be one of {', '.join(DISPLAY_KINDS)}, not '{d}'")
+                elif d:
+                    kw["display"] = d
+            if "screen" in pr:
+                kw["screen"] = r.integer(pr["screen"].value, "screen", 0) or 0
+            w = r.integer(pr["width"].value, "width", 16) if "width" in pr else 1280
+            h = r.integer(pr["height"].value, "height", 16) if "height" in pr else 800
+            if w and h:
+                kw["projector_size"] = (w, h)
+    if "calibration" in top:
+        c = r.string(top["calibration"].value, "calibration")
+        if c:
+            kw["calibration"] = rel(c)
+    if "log" in top:
+        lg = r.string(top["log"].value, "log")
+        if lg:
+            kw["log"] = rel(lg)
+    if "language" in top:
+        kw["language"] = r.string(top["language"].value, "language")
+    if "devices" in top:
+        devs = []
+        for n in r.sequence(top["devices"].value, "devices"):
+            d = r.mapping(n, "a device", ("kind", "port", "serial_number", "name"), ("kind",))
+            if d is None or "kind" not in d:
+                continue
+            kind = r.string(d["kind"].value, "device kind")
+            if kind not in DEVICE_KINDS:
+                p.error(d["kind"].value, f"device kind must be one of {', '.join(DEVICE_KINDS)}, not '{kind}'")
+                continue
+            port = r.string(d["port"].value, "port") if "port" in d else None
+            sn = r.string(d["serial_number"].value, "serial_number") if "serial_number" in d else None
+            if port is None and sn is None:
+                p.error(n, "a device needs 'port' (like /dev/ttyUSB0) or 'serial_number' (see 'oss devices')")
+                continue
+            name = (r.string(d["name"].value, "name") or "") if "name" in d else ""
+            devs.append(DeviceConfig(kind, port, sn, name or kind))
+        kw["devices"] = tuple(devs)
+    if p.errors:
+        raise FileProblems(p.items)
+    return StationConfig(**kw)  # type: ignore[arg-type]

@@ -1,0 +1,142 @@
+"""Perception: one camera frame (and the projector image shown while it was taken) → Observation.
+
+Order of work in ``process``: fixture markers (so fixture zones are where the jig is) → rectify the
+frame to a bench image → foreground against the bench model under the current projection → arms and
+hand tips → zones of the tips → picks → part presence of the watched zones → background update.
+
+The station calls, in this order::
+
+    perception.begin_unit()                  # a new unit starts (takes the empty-jig looks)
+    perception.begin_run_step(run_step)      # each step, right when it becomes current
+    obs = perception.process(frame, projector_image)   # every frame
+
+``begin_unit`` comes before the unit's first ``begin_run_step``. ``projector_image`` is the image that
+was on the projector while the frame was exposed (pass the same object again while it does not change:
+its warp is then reused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from oss.calibration.model import Calibration
+from oss.instructions.model import Instruction, RunStep
+from oss.perception.config import PerceptionConfig
+from oss.perception.foreground import BenchView, ForegroundModel
+from oss.perception.hands import ArmSegmentation, ForegroundHandDetector, HandDetector, fuse_hands
+from oss.perception.markers import MarkerTracker
+from oss.perception.picks import PickDetector
+from oss.perception.presence import PresenceDetector, condition_zones
+from oss.perception.rectify import BenchRectifier
+from oss.perception.zones import ZoneMap
+from oss.records import Frame, Observation, OssError
+
+
+class Perception:
+    """The perception stage of one station.
+
+    ``plain=True`` is the reference 'plain approach' (no caching: maps recomputed and the whole frame
+    searched for markers on every frame); it gives the same kind of results, slower.
+    ``hand_detectors`` are further detectors (the MediaPipe tracker) fused into the foreground hands.
+    """
+
+    def __init__(
+        self,
+        instruction: Instruction,
+        calibration: Calibration,
+        variant: str | None = None,
+        *,
+        mm_per_px: float = 2.0,
+        config: PerceptionConfig | None = None,
+        plain: bool = False,
+        hand_detectors: Sequence[HandDetector] = (),
+    ) -> None:
+        self.cfg = cfg = config or PerceptionConfig()
+        self.instruction = instruction
+        self.calibration = calibration
+        self.variant = variant if variant is not None else instruction.default_variant()
+        self.mm_per_px = mm_per_px
+        self.plain = plain
+        self.rectifier = BenchRectifier(calibration, mm_per_px, plain=plain)
+        self.foreground = ForegroundModel(self.rectifier.black, self.rectifier.contrast, mm_per_px, cfg)
+        self.arms = ForegroundHandDetector(cfg)
+        self.hand_detectors = tuple(hand_detectors)
+        self.zones = ZoneMap(instruction, mm_per_px, cfg, plain=plain)
+        watched: dict[str, None] = {}
+        for rs in instruction.run_steps(self.variant):
+            present, absent = condition_zones(rs.done)
+            watched.update(dict.fromkeys([*present, *absent]))
+        self.presence = PresenceDetector(self.zones, watched, cfg)
+        self.picks = PickDetector(tuple(instruction.bins), cfg)
+        self.markers = MarkerTracker(
+            instruction.fixtures,
+            calibration,
+            full_every=cfg.marker_full_every,
+            roi_margin=cfg.marker_roi_margin,
+            plain=plain,
+        )
+        r = max(1, round(cfg.presence_hand_margin_mm / mm_per_px))
+        self._cover_kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)  # square: separable, fast
+        self.last_segmentation: ArmSegmentation | None = None
+        self.last_view: BenchView | None = None
+
+    # --- hooks for the station loop -----------------------------------------------------------------
+    def begin_unit(self) -> None:
+        """A new unit starts: the current (empty) look of every watched zone becomes its unit reference."""
+        self.presence.begin_unit()
+
+    def begin_step(self, presence_zones: Sequence[str], absent_zones: Sequence[str] = ()) -> None:
+        """A step starts: report presence of these zones, judged against their look now (``presence_zones``,
+        for 'part present' conditions) or at the unit start (``absent_zones``, for 'part absent')."""
+        self.presence.begin_step(presence_zones, absent_zones)
+
+    def begin_run_step(self, step: RunStep) -> None:
+        """``begin_step`` with the zones of ``step``'s done-condition."""
+        present, absent = condition_zones(step.done)
+        self.presence.begin_step(present, absent)
+
+    # --- per frame ------------------------------------------------------------------------------------
+    def process(
+        self, frame: Frame, projector_image: np.ndarray | None, presence_zones: Sequence[str] = ()
+    ) -> Observation:
+        """What perception sees in ``frame``. ``presence_zones`` overrides the zones reported (default:
+        those of the last ``begin_step``)."""
+        img = frame.image
+        if img.shape[1] != self.calibration.camera_size[0] or img.shape[0] != self.calibration.camera_size[1]:
+            cw, ch = self.calibration.camera_size
+            raise OssError(
+                f"frame {frame.index} from {frame.source or 'the camera'} is {img.shape[1]}x{img.shape[0]}, "
+                f"but the calibration is for {cw}x{ch}. "
+                "Set the camera to the calibrated resolution or recalibrate."
+            )
+        t = frame.t
+        fixtures = self.markers.update(img)
+        self.zones.update_poses(fixtures)
+        bench = self.rectifier.rectify(img)
+        proj = self.rectifier.projection(projector_image)
+        fg = self.foreground.segment(bench, proj)
+        view = BenchView(bench, fg.ratio, self.mm_per_px, t, img)
+        hands = self.arms.detect(view, fg.mask, t)
+        seg = self.arms.last
+        assert seg is not None
+        for det in self.hand_detectors:
+            hands = fuse_hands(hands, det.detect(view, fg.mask, t))
+        hands = tuple(replace(h, zones=self.zones.zones_at(h.tip_mm)) for h in hands)
+        picks = self.picks.update(hands, self.zones.depth_mm, t, suspended=seg.leaning)
+        cover = cv2.dilate(seg.mask, self._cover_kernel)
+        self.presence.update(fg.ratio, cover)
+        self.foreground.update_background(fg, seg.mask, t)
+        self.last_segmentation, self.last_view = seg, view
+        return Observation(
+            t=t,
+            frame_index=frame.index,
+            hands=hands,
+            picks=picks,
+            presence=self.presence.presence(presence_zones),
+            fixtures=fixtures,
+            hand_mask_mm=seg.outlines_mm,
+        )

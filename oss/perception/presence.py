@@ -1,0 +1,149 @@
+"""Part presence per zone, judged only while no hand or arm covers the zone.
+
+Looks are the normalised view (projection cancelled) sampled in the zone's own frame. Each watched zone
+keeps its last *clear* look (no arm within ``presence_hand_margin_mm``). References:
+
+- ``begin_unit()``: the unit-start look of every watched zone (the empty jig);
+- ``begin_step(present, absent)``: a zone of a ``present`` condition is compared with its look at the
+  start of the step (has the part of this step been added?), a zone of an ``absent`` condition with its
+  unit-start look (is it empty again?).
+
+A reference is the last clear look at the time it is asked for; a zone that was never seen clear takes
+its next clear look. PRESENT = the zone differs from its reference over ``presence_fraction`` of its
+area, EMPTY = it does not; UNKNOWN while covered or without a reference. Taught looks (of the zone
+empty and done) can be given with ``teach``; a taught 'done' look must then also match for PRESENT
+(else UNKNOWN: something is there, not the right thing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from oss.instructions.model import Condition, PartAbsent, PartPresent, iter_conditions
+from oss.perception.config import PerceptionConfig
+from oss.perception.foreground import channel_max
+from oss.perception.zones import ZoneMap
+from oss.records import Presence
+
+
+def condition_zones(done: Condition) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(zones of PartPresent, zones of PartAbsent) of a done-condition, in order, without repeats."""
+    conds = list(iter_conditions(done))
+    present = tuple(dict.fromkeys(c.zone for c in conds if isinstance(c, PartPresent)))
+    absent = tuple(dict.fromkeys(c.zone for c in conds if isinstance(c, PartAbsent)))
+    return present, absent
+
+
+@dataclass
+class _ZoneState:
+    last_clear: np.ndarray | None = None
+    last_clear_version: int = -1
+    unit_ref: np.ndarray | None = None
+    ref: np.ndarray | None = None
+    want_unit_ref: bool = False
+    want_ref: str = ""  # "" | "step" | "unit"
+    taught_empty: np.ndarray | None = None
+    taught_done: np.ndarray | None = None
+    state: Presence = Presence.UNKNOWN
+    kind: str = ""  # "present" | "absent" in the current step
+
+
+class PresenceDetector:
+    def __init__(self, zones: ZoneMap, watched: Iterable[str], config: PerceptionConfig) -> None:
+        self.zones = zones
+        self.cfg = config
+        self._z: dict[str, _ZoneState] = {z: _ZoneState() for z in watched}
+        self.active: tuple[str, ...] = ()
+        self._k = max(1, round(config.presence_smooth_mm / zones.mm_per_px)) | 1
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        return tuple(self._z)
+
+    def _state(self, zone: str) -> _ZoneState:
+        if zone not in self._z:
+            self._z[zone] = _ZoneState()
+        return self._z[zone]
+
+    # --- references -----------------------------------------------------------------------------
+    def begin_unit(self) -> None:
+        for st in self._z.values():
+            st.unit_ref = st.last_clear
+            st.want_unit_ref = st.last_clear is None
+
+    def begin_step(self, present: Sequence[str], absent: Sequence[str] = ()) -> None:
+        for st in self._z.values():
+            st.ref, st.want_ref, st.state, st.kind = None, "", Presence.UNKNOWN, ""
+        for z in present:
+            st = self._state(z)
+            st.kind = "present"
+            st.ref = st.last_clear
+            st.want_ref = "step" if st.ref is None else ""
+        for z in absent:
+            st = self._state(z)
+            st.kind = "absent"
+            st.ref = st.unit_ref if st.unit_ref is not None else st.taught_empty
+            st.want_ref = "unit" if st.ref is None else ""
+        self.active = tuple(dict.fromkeys([*present, *absent]))
+
+    def teach(self, zone: str, empty: np.ndarray | None = None, done: np.ndarray | None = None) -> None:
+        """Taught looks of ``zone`` (as returned by ``look``): empty replaces a missing unit reference."""
+        st = self._state(zone)
+        st.taught_empty, st.taught_done = empty, done
+
+    def look(self, zone: str) -> np.ndarray | None:
+        """The zone's last clear look (normalised view in the zone's frame)."""
+        return self._state(zone).last_clear
+
+    # --- per frame ----------------------------------------------------------------------------------
+    def update(self, ratio: np.ndarray, cover_mask: np.ndarray) -> None:
+        """Take the looks of every watched zone that no hand covers (``cover_mask``: dilated arms)."""
+        for zone, st in self._z.items():
+            smp = self.zones.sampler(zone)
+            covered = smp.sample(cover_mask, nearest=True)[smp.mask].any()
+            if covered:
+                st.state = Presence.UNKNOWN
+                continue
+            look = smp.sample(ratio)
+            if self._k > 1:  # average out sensor noise: parts are larger than this
+                look = cv2.blur(look, (self._k, self._k))
+            st.last_clear = look
+            if st.want_unit_ref:
+                st.unit_ref, st.want_unit_ref = look, False
+            if st.want_ref == "step" or (st.want_ref == "unit" and st.unit_ref is not None):
+                st.ref, st.want_ref = (look if st.want_ref == "step" else st.unit_ref), ""
+            if zone in self.active and st.ref is not None:
+                st.state = self._judge(st, look, smp.mask)
+
+    def _changed(self, a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+        if a.shape != b.shape:
+            return 1.0
+        delta = channel_max(cv2.absdiff(a, b))[mask]
+        return float(np.mean(delta > self.cfg.presence_pixel_delta)) if delta.size else 0.0
+
+    def _judge(self, st: _ZoneState, look: np.ndarray, mask: np.ndarray) -> Presence:
+        assert st.ref is not None
+        frac = self._changed(look, st.ref, mask)
+        hi = self.cfg.presence_fraction
+        if frac >= hi:
+            new = Presence.PRESENT
+        elif frac < 0.5 * hi:
+            new = Presence.EMPTY
+        else:
+            new = st.state if st.state is not Presence.UNKNOWN else Presence.EMPTY
+        if (
+            new is Presence.PRESENT
+            and st.kind == "present"
+            and st.taught_done is not None
+            and self._changed(look, st.taught_done, mask) >= hi
+        ):
+            new = Presence.UNKNOWN  # something is there, but it does not look like the taught result
+        return new
+
+    def presence(self, zones: Sequence[str] = ()) -> tuple[tuple[str, Presence], ...]:
+        ids = zones or self.active
+        return tuple((z, self._z[z].state if z in self._z else Presence.UNKNOWN) for z in ids)

@@ -1,0 +1,149 @@
+"""Camera frame → top-down bench image, and projector image → what it puts on each bench pixel.
+
+Bench image convention (the one of ``Calibration.rectify_maps``): pixel (u, v) shows bench point
+((u + 0.5)·s, (v + 0.5)·s) mm, so row 0 is the operator's edge (y = 0).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from oss.calibration.model import Calibration, Radiometry
+from oss.records import OssError
+
+
+def bench_px_size(calibration: Calibration, mm_per_px: float) -> tuple[int, int]:
+    """(width, height) of the bench image at ``mm_per_px``."""
+    return (
+        round(calibration.bench_size_mm[0] / mm_per_px),
+        round(calibration.bench_size_mm[1] / mm_per_px),
+    )
+
+
+def bench_grid_mm(size: tuple[int, int], mm_per_px: float) -> np.ndarray:
+    """H×W×2 bench mm of every bench pixel centre."""
+    w, h = size
+    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    return np.stack([(u + 0.5) * mm_per_px, (v + 0.5) * mm_per_px], axis=-1)
+
+
+def projector_maps(
+    calibration: Calibration, mm_per_px: float, scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """cv2.remap maps from the bench image to a projector image resized by ``scale``."""
+    w, h = bench_px_size(calibration, mm_per_px)
+    pts = bench_grid_mm((w, h), mm_per_px).reshape(-1, 1, 2)
+    ppx = cv2.perspectiveTransform(pts, calibration.proj_from_bench).reshape(h, w, 2)
+    # projector pixel centres sit at integer coordinates; a resize by `scale` maps p → (p + .5)·scale − .5
+    ppx = ((ppx + 0.5) * scale - 0.5).astype(np.float32)
+    return cv2.convertMaps(ppx[..., 0], ppx[..., 1], cv2.CV_16SC2)
+
+
+def resample_radiometry(calibration: Calibration, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The radiometric black view and the white − black contrast, float32 H×W×3 at the bench image size."""
+    rad = calibration.radiometry
+    if rad is None:
+        raise OssError(
+            f"calibration {calibration.source or '(in memory)'}: no radiometric model, so perception "
+            "cannot tell the projection from hands and parts. Run the radiometric step of 'oss calibrate' "
+            "(the camera views the bench under a black and a white projection) and save the calibration."
+        )
+    black = np.asarray(rad.black, dtype=np.float32)
+    white = np.asarray(rad.white, dtype=np.float32)
+    if black.ndim == 2:
+        black = np.repeat(black[..., None], 3, axis=2)
+        white = np.repeat(white[..., None], 3, axis=2)
+    interp = cv2.INTER_AREA if black.shape[1] > size[0] else cv2.INTER_LINEAR
+    b = cv2.resize(black, size, interpolation=interp)
+    wt = cv2.resize(white, size, interpolation=interp)
+    return b, np.maximum(wt - b, 0.0).astype(np.float32)
+
+
+class BenchRectifier:
+    """Precomputed warps: camera → bench image, projector → bench image, radiometry at bench size.
+
+    ``plain=True`` recomputes every map on every call (the reference figure of a plain approach).
+    """
+
+    def __init__(self, calibration: Calibration, mm_per_px: float = 2.0, *, plain: bool = False) -> None:
+        self.calibration = calibration
+        self.mm_per_px = float(mm_per_px)
+        self.size = bench_px_size(calibration, mm_per_px)
+        self.plain = plain
+        self._cam_maps = calibration.rectify_maps(mm_per_px)
+        self.black, self.contrast = resample_radiometry(calibration, self.size)
+        # anti-aliasing: shrink the projector image towards bench resolution before sampling it
+        pw, ph = calibration.projector_size
+        corners = np.array([[0, 0], [calibration.bench_size_mm[0], calibration.bench_size_mm[1]]], np.float64)
+        ppx = calibration.bench_to_projector(corners)
+        ppx_per_bpx = float(np.linalg.norm(ppx[1] - ppx[0]) / np.hypot(*self.size))
+        self._proj_scale = min(1.0, 1.5 / ppx_per_bpx) if ppx_per_bpx > 0 else 1.0
+        self._proj_small = (max(1, round(pw * self._proj_scale)), max(1, round(ph * self._proj_scale)))
+        self._proj_maps = projector_maps(calibration, mm_per_px, self._proj_scale)
+        self._last_proj: np.ndarray | None = None
+        self._last_warp: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of the bench image."""
+        return (self.size[1], self.size[0])
+
+    def rectify(self, image: np.ndarray) -> np.ndarray:
+        """Raw camera frame (BGR uint8) → bench image (BGR uint8)."""
+        m1, m2 = self.calibration.rectify_maps(self.mm_per_px) if self.plain else self._cam_maps
+        return cv2.remap(image, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def projection(self, projector_image: np.ndarray | None) -> np.ndarray:
+        """The projected level P (0..1, float32 H×W×3) on every bench pixel; ``None`` = all black.
+
+        The last result is kept and reused while the caller passes the very same image object.
+        """
+        if projector_image is None:
+            return np.zeros((*self.shape, 3), np.float32)
+        if self.plain:
+            h = self.calibration.proj_from_bench
+            s = self.mm_per_px
+            to_bench_px = np.array([[s, 0, s / 2], [0, s, s / 2], [0, 0, 1]], np.float64)
+            warped = cv2.warpPerspective(
+                projector_image, h @ to_bench_px, self.size, flags=cv2.WARP_INVERSE_MAP
+            )
+            return _as_level(warped)
+        if projector_image is self._last_proj and self._last_warp is not None:
+            return self._last_warp
+        img = projector_image
+        if self._proj_scale < 1.0:
+            img = cv2.resize(img, self._proj_small, interpolation=cv2.INTER_AREA)
+        m1, m2 = self._proj_maps
+        warped = _as_level(
+            cv2.remap(img, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        )
+        self._last_proj, self._last_warp = projector_image, warped
+        return warped
+
+
+def _as_level(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    scale = 1.0 / 255.0 if img.dtype == np.uint8 else 1.0
+    return img.astype(np.float32) * np.float32(scale)
+
+
+def measure_radiometry(
+    calibration: Calibration, capture_black: np.ndarray, capture_white: np.ndarray, mm_per_px: float = 4.0
+) -> Radiometry:
+    """The radiometric model from two camera frames of the empty bench, under an all-black and an
+    all-white projection: both rectified to bench coordinates at ``mm_per_px`` (float32 H×W×3)."""
+    m1, m2 = calibration.rectify_maps(mm_per_px)
+    out = []
+    for img in (capture_black, capture_white):
+        size = (img.shape[1], img.shape[0])
+        if size != tuple(calibration.camera_size):
+            raise OssError(
+                f"radiometric capture is {size[0]}x{size[1]} but the calibration is for "
+                f"{calibration.camera_size[0]}x{calibration.camera_size[1]}; "
+                "capture at the calibrated resolution."
+            )
+        img = cv2.GaussianBlur(img, (0, 0), 1.0)  # take the sensor noise out of the reference
+        out.append(cv2.remap(img, m1, m2, cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE).astype(np.float32))
+    return Radiometry(float(mm_per_px), out[0], out[1])

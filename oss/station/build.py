@@ -1,0 +1,184 @@
+"""Assemble a station from its configuration and run it; on the virtual bench, score it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+
+from oss.calibration.model import Calibration
+from oss.calibration.radiometry import measure_radiometry
+from oss.config import StationConfig
+from oss.display import open_display
+from oss.display.base import Display
+from oss.display.recorder import VideoRecorder
+from oss.instructions import load_instruction
+from oss.log.resume import ResumePoint
+from oss.log.store import EventStore
+from oss.records import OssError
+from oss.station.loop import Station, StationParts
+
+log = logging.getLogger("oss.station")
+DEFAULT_INSTRUCTIONS = Path(__file__).resolve().parents[2] / "instructions" / "led_fixture.yaml"
+
+
+def _real_camera_calibration(cfg: StationConfig, display: Display, camera: object) -> Calibration:
+    if not cfg.calibration:
+        raise OssError(
+            "no calibration for this station: run 'oss calibrate' at the station and pass --calibration FILE "
+            "(or set 'calibration:' in the station file)"
+        )
+    cal = Calibration.load(cfg.calibration, camera_size=cfg.camera_size, projector_size=cfg.projector_size)
+    if cal.radiometry is None:
+        log.info("measuring what the camera sees of the empty bench under black and white projection ...")
+
+        def capture(img: np.ndarray) -> np.ndarray:
+            display.show(img)
+            time.sleep(0.3)
+            frame = None
+            deadline = time.monotonic() + 5.0
+            while frame is None and time.monotonic() < deadline:
+                frame = camera.read_latest(timeout=0.5)  # type: ignore[attr-defined]
+            if frame is None:
+                raise OssError("the camera delivers no frames: check the cable and 'oss run --camera' setting")
+            return frame.image
+
+        cal = cal.with_radiometry(measure_radiometry(capture, cal))
+    return cal
+
+
+def _ask_resume(point: ResumePoint, display: Display) -> bool:
+    """Wait for the operator's answer to the resume question: NEXT resumes, BACK starts a new unit."""
+    from oss.records import Button
+
+    log.info("unfinished unit %s at step %s: NEXT resumes, BACK starts over", point.cycle, point.next_step_index)
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
+        for k in display.poll_keys():
+            button = getattr(k, "button", None)
+            if button in (Button.NEXT, Button.CONFIRM):
+                return True
+            if button == Button.BACK:
+                return False
+        time.sleep(0.05)
+    return False
+
+
+def build_and_run(
+    cfg: StationConfig,
+    instructions: Path | None,
+    variant: str | None,
+    operator: str,
+    extra: dict[str, object],
+    resume_policy: str = "ask",
+    realtime: bool = False,
+) -> dict[str, object]:
+    sim_spec = cfg.camera if cfg.camera.startswith("sim:") else None
+    bench = None
+    if sim_spec is not None:
+        from oss.sim.scenario import load_scenario
+
+        scenario = load_scenario(sim_spec.removeprefix("sim:"))
+        instruction = load_instruction(instructions) if instructions else scenario.load_instruction()
+        if variant is None:
+            variant = scenario.variant
+    else:
+        instruction = load_instruction(instructions or DEFAULT_INSTRUCTIONS)
+    if variant is None:
+        variant = instruction.default_variant()
+    max_cycles = extra.get("max_cycles")
+    summary: dict[str, object] = {}
+    with ExitStack() as stack:
+        Path(cfg.log).parent.mkdir(parents=True, exist_ok=True)
+        store = stack.enter_context(EventStore(cfg.log, cfg.station_id))
+        display = open_display(cfg.display, screen_index=cfg.screen)
+        stack.callback(display.close)
+        inputs: list[object] = []
+        followers: list[object] = []
+        on_step = None
+        if sim_spec is not None:
+            from dataclasses import replace
+
+            from oss.sim.bench import VirtualBench
+            from oss.station.sim_link import SimCamera, calibrate_sim
+
+            if max_cycles is not None:
+                scenario = replace(scenario, cycles=min(scenario.cycles, int(str(max_cycles))))
+            if variant != scenario.variant:
+                scenario = replace(scenario, variant=variant)
+            bench = VirtualBench(scenario, instruction)
+            calibration = calibrate_sim(bench)
+            holder: dict[str, Station] = {}
+            camera = SimCamera(bench, lambda: holder["station"].projector_image if "station" in holder else None)
+            inputs.append(camera)
+            on_step = camera.show
+        else:
+            from oss.camera import open_source
+
+            camera = stack.enter_context(
+                open_source(cfg.camera, size=cfg.camera_size, fps=cfg.camera_fps,
+                            exposure=cfg.exposure, white_balance=cfg.white_balance)
+            )
+            calibration = _real_camera_calibration(cfg, display, camera)
+        recorder = None
+        if extra.get("record"):
+            fps = bench.fps if bench is not None else cfg.camera_fps
+            recorder = VideoRecorder(str(extra["record"]), fps=fps)
+            stack.callback(recorder.close)
+        resume: tuple[int, int] | None = None
+        point = store.unfinished_unit(instruction) if resume_policy != "no" else None
+        if point is not None:
+            go = resume_policy == "yes" or (cfg.display == "window" and _ask_resume(point, display))
+            if go:
+                resume = (point.cycle, point.next_step_index)
+                log.info("resuming unit %d at step %d", *resume)
+        parts = StationParts(
+            instruction=instruction,
+            variant=variant,
+            calibration=calibration,
+            camera=camera,  # type: ignore[arg-type]
+            display=display,
+            store=store,
+            operator=operator,
+            station_id=cfg.station_id,
+            language=cfg.language,
+            max_cycles=int(str(max_cycles)) if max_cycles is not None else None,
+            recorder=recorder,
+            inputs=inputs,  # type: ignore[arg-type]
+            followers=followers,  # type: ignore[arg-type]
+            sim_time=bench is not None,
+            realtime_fps=(bench.fps if bench is not None and (realtime or cfg.display == "window") else None),
+            on_step=on_step,
+        )
+        station = Station(parts)
+        if bench is not None:
+            holder["station"] = station
+        station.start(resume)
+        result = station.run(stop_when=(lambda: bench.finished) if bench is not None else None)
+        summary = {
+            "instruction": instruction.source,
+            "instruction_hash": instruction.content_hash,
+            "variant": variant,
+            "session_id": result.session_id,
+            "frames": result.frames,
+            "cycles_completed": result.cycles_completed,
+            "stopped_by": result.stopped_by,
+            "wall_s": round(result.wall_s, 2),
+            "log": str(Path(cfg.log).resolve()),
+        }
+        if bench is not None:
+            from oss.station.evaluate import evaluate
+
+            gt = bench.ground_truth()
+            summary.update(evaluate(result.events, gt, result.frame_ms))
+            if extra.get("truth"):
+                gt.to_json(str(extra["truth"]))
+        else:
+            from oss.station.evaluate import _stats
+
+            summary["frame_ms"] = _stats(result.frame_ms)
+    return summary
+

@@ -1,0 +1,177 @@
+"""Pick detection over tip tracks, and presence against step/unit references."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from oss.perception.config import PerceptionConfig
+from oss.perception.picks import PickDetector
+from oss.perception.presence import PresenceDetector, condition_zones
+from oss.perception.zones import ZoneMap
+from oss.records import Hand, PickSeen, Presence
+from tests.perception import builders as b
+
+FPS = 30.0
+
+
+def min_jerk(p0, p1, dur):  # type: ignore[no-untyped-def]
+    n = max(1, int(round(dur * FPS)))
+    for i in range(1, n + 1):
+        u = i / n
+        s = u**3 * (10 - 15 * u + 6 * u * u)
+        yield (p0[0] + (p1[0] - p0[0]) * s, p0[1] + (p1[1] - p0[1]) * s)
+
+
+def hold(p, dur):  # type: ignore[no-untyped-def]
+    for _ in range(int(round(dur * FPS))):
+        yield p
+
+
+def run(path, noise_mm: float = 1.5, seed: int = 0) -> list[PickSeen]:  # type: ignore[no-untyped-def]
+    zm = ZoneMap(b.instruction(), 2.0, PerceptionConfig())
+    det = PickDetector(["bin_a", "bin_b", "bin_side"], PerceptionConfig())
+    rng = np.random.default_rng(seed)
+    picks: list[PickSeen] = []
+    for i, p in enumerate(path):
+        hands = () if p is None else (Hand((p[0] + rng.normal(0, noise_mm), p[1] + rng.normal(0, noise_mm))),)
+        picks += det.update(hands, zm.depth_mm, i / FPS)
+    return picks
+
+
+def seq(*parts):  # type: ignore[no-untyped-def]
+    out: list = []
+    for p in parts:
+        out += list(p)
+    return out
+
+
+READY = (600.0, 20.0)
+BIN_A = (130.0, 610.0)
+SIDE = (95.0, 290.0)
+
+
+def test_reach_in_grasp_and_out_is_one_pick() -> None:
+    picks = run(seq(min_jerk(READY, BIN_A, 0.9), hold(BIN_A, 0.5), min_jerk(BIN_A, (500, 300), 0.8), [None] * 5))
+    assert [p.bin for p in picks] == ["bin_a"]
+    assert picks[0].t_leave > picks[0].t_enter
+
+
+def test_quick_grab_without_a_full_stop_is_a_pick_by_turning_back() -> None:
+    picks = run(seq(min_jerk(READY, BIN_A, 0.7), min_jerk(BIN_A, READY, 0.7)))
+    assert [p.bin for p in picks] == ["bin_a"]
+
+
+def test_sweeping_across_a_bin_is_not_a_pick() -> None:
+    # from the front, over the side bin, on to bin_a: a curved path through the side bin without stopping
+    path = seq(min_jerk(READY, (95.0, 180.0), 0.5), min_jerk((95.0, 180.0), (95.0, 420.0), 0.35),
+               min_jerk((95.0, 420.0), BIN_A, 0.35), hold(BIN_A, 0.5), min_jerk(BIN_A, READY, 0.8))
+    assert [p.bin for p in run(path)] == ["bin_a"]
+
+
+def test_hand_gone_inside_a_bin_is_no_pick() -> None:
+    assert run(seq(min_jerk(READY, BIN_A, 0.9), hold(BIN_A, 0.5), [None] * 10)) == []
+
+
+def test_suspended_frames_drop_open_visits() -> None:
+    zm = ZoneMap(b.instruction(), 2.0, PerceptionConfig())
+    det = PickDetector(["bin_a"], PerceptionConfig())
+    path = seq(min_jerk(READY, BIN_A, 0.9), hold(BIN_A, 0.5), min_jerk(BIN_A, READY, 0.8))
+    got = []
+    for i, p in enumerate(path):
+        got += det.update((Hand(p),), zm.depth_mm, i / FPS, suspended=30 <= i < 40)
+    assert got == []
+
+
+def test_condition_zones_splits_present_and_absent() -> None:
+    ins = b.instruction()
+    assert condition_zones(ins.steps[0].done) == (("seat",), ())
+    assert condition_zones(ins.steps[2].done) == ((), ("seat",))
+
+
+class Looks:
+    """Normalised views of the synthetic bench with things on the jig."""
+
+    def __init__(self) -> None:
+        self.zm = ZoneMap(b.instruction(), 2.0, PerceptionConfig())
+        self.ratio = np.ones((350, 600, 3), np.float32)
+        self.none = np.zeros((350, 600), np.uint8)
+
+    def put(self, x0: float, y0: float, x1: float, y1: float, value: float) -> None:
+        self.ratio[int(y0 / 2) : int(y1 / 2), int(x0 / 2) : int(x1 / 2)] = value
+
+    def cover(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        m = self.none.copy()
+        m[int(y0 / 2) : int(y1 / 2), int(x0 / 2) : int(x1 / 2)] = 255
+        return m
+
+
+def test_presence_against_the_step_start_and_the_unit_start() -> None:
+    lk = Looks()
+    pd = PresenceDetector(lk.zm, ["seat", "pad"], PerceptionConfig())
+    pd.update(lk.ratio, lk.none)
+    pd.begin_unit()
+    pd.begin_step(["seat"])
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.EMPTY),)
+    lk.put(640, 240, 840, 360, 0.6)  # the housing lands on the seat, under a hand
+    pd.update(lk.ratio, lk.cover(600, 0, 900, 400))
+    assert pd.presence() == (("seat", Presence.UNKNOWN),)
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.PRESENT),)
+    pd.begin_step(["pad"])  # the pad zone lies inside the seat: the housing alone is not the pad
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("pad", Presence.EMPTY),)
+    lk.put(680, 270, 760, 330, 1.1)
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("pad", Presence.PRESENT),)
+    pd.begin_step([], ["seat"])  # unload: empty again means like at the unit start
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.PRESENT),)
+    lk.put(600, 200, 900, 400, 1.0)
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.EMPTY),)
+
+
+def test_reference_of_a_zone_covered_at_step_start_is_its_next_clear_look() -> None:
+    lk = Looks()
+    pd = PresenceDetector(lk.zm, ["seat"], PerceptionConfig())
+    pd.update(lk.ratio, lk.cover(0, 0, 1200, 700))
+    pd.begin_step(["seat"])
+    pd.update(lk.ratio, lk.cover(0, 0, 1200, 700))
+    assert pd.presence() == (("seat", Presence.UNKNOWN),)
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.EMPTY),)
+
+
+def test_taught_done_look_must_match() -> None:
+    lk = Looks()
+    pd = PresenceDetector(lk.zm, ["pad"], PerceptionConfig())
+    pd.update(lk.ratio, lk.none)
+    done = lk.ratio.copy()
+    done[135:165, 340:380] = 0.5
+    pd.teach("pad", done=lk.zm.sampler("pad").sample(done))
+    pd.begin_step(["pad"])
+    lk.put(680, 270, 760, 330, 1.4)  # something else than the taught result
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("pad", Presence.UNKNOWN),)
+    lk.ratio = done
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("pad", Presence.PRESENT),)
+
+
+def test_presence_follows_a_moved_jig() -> None:
+    from oss.records import FixturePose
+
+    lk = Looks()
+    pd = PresenceDetector(lk.zm, ["seat"], PerceptionConfig())
+    lk.put(640, 240, 840, 360, 0.6)  # a housing is on the seat
+    pd.update(lk.ratio, lk.none)
+    pd.begin_step(["seat"])
+    lk.zm.update_poses([FixturePose("jig", 650.0, 260.0, 0.0)])  # jig and housing slide by (50, 10)
+    lk.ratio[:] = 1.0
+    lk.put(690, 250, 890, 370, 0.6)
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.EMPTY),)
+    assert math.isclose(lk.zm.polygon_mm("seat")[0][0], 690.0)

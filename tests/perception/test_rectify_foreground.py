@@ -1,0 +1,92 @@
+"""Rectification, projection cancellation and the foreground model, on the synthetic station."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oss.calibration.model import Calibration
+from oss.perception.config import PerceptionConfig
+from oss.perception.foreground import ForegroundModel
+from oss.perception.rectify import BenchRectifier
+from oss.records import OssError
+from tests.perception import builders as b
+
+
+@pytest.fixture(scope="module")
+def rect() -> BenchRectifier:
+    return BenchRectifier(b.calibration(), 2.0)
+
+
+def run(fg: ForegroundModel, rect: BenchRectifier, cam: np.ndarray, pj: np.ndarray | None, t: float):
+    res = fg.segment(rect.rectify(cam), rect.projection(pj))
+    fg.update_background(res, np.zeros_like(res.mask), t)
+    return res
+
+
+def test_rectified_bench_shows_bench_points_where_expected(rect: BenchRectifier) -> None:
+    bench = b.SyntheticBench()
+    bench.noise = 0
+    bench.place([(100, 100), (200, 100), (200, 150), (100, 150)], (0.2, 0.2, 0.2))
+    img = rect.rectify(bench.camera_image(None))
+    assert img.shape == (350, 600, 3)
+    # bench px (u, v) shows ((u + .5)·2, (v + .5)·2) mm: the dark part spans u 50..99, v 50..74
+    assert img[62, 75].mean() < 0.4 * img[200, 300].mean()
+    assert img[62, 45].mean() > 0.8 * img[200, 300].mean()
+    assert img[80, 75].mean() > 0.8 * img[200, 300].mean()
+
+
+def test_projection_warp_lands_on_the_bench_rect(rect: BenchRectifier) -> None:
+    pj = b.projector_image([(300, 200, 100, 60)])
+    p = rect.projection(pj)
+    assert p.shape == (350, 600, 3)
+    assert p[115, 175].min() > 0.99  # (351, 231) mm
+    assert p[115, 140].max() < 0.01
+    assert rect.projection(pj) is p  # same image object: warp reused
+
+
+def test_missing_radiometry_is_an_actionable_error() -> None:
+    cal = b.calibration()
+    bare = Calibration(cal.camera_size, cal.projector_size, cal.bench_size_mm, cal.cam_from_bench, cal.proj_from_bench)
+    with pytest.raises(OssError, match="oss calibrate"):
+        BenchRectifier(bare, 2.0)
+
+
+def test_changing_projection_alone_is_never_foreground(rect: BenchRectifier) -> None:
+    fg = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig())
+    bench = b.SyntheticBench()
+    rng = np.random.default_rng(3)
+    for i in range(12):
+        rects = [tuple(int(v) for v in rng.integers([0, 0, 40, 40], [1000, 550, 300, 200])) for _ in range(4)]
+        pj = b.projector_image(rects, value=int(rng.integers(100, 256)))  # type: ignore[arg-type]
+        res = run(fg, rect, bench.camera_image(pj), pj, i / 30)
+        assert np.count_nonzero(res.mask) < 50, i
+
+
+def test_lamp_switched_on_is_absorbed_by_the_gain(rect: BenchRectifier) -> None:
+    fg = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig())
+    bench = b.SyntheticBench()
+    pj = b.projector_image([(30, 540, 200, 140)])
+    run(fg, rect, bench.camera_image(pj), pj, 0.0)
+    bench.gain = 1.35
+    res = run(fg, rect, bench.camera_image(pj), pj, 1 / 30)
+    assert np.count_nonzero(res.mask) < 50
+    assert res.gains[:, 0].min() > 1.25  # the ambient term took the lamp
+
+
+def test_arm_is_foreground_under_projection_and_a_part_joins_the_background(rect: BenchRectifier) -> None:
+    fg = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig())
+    bench = b.SyntheticBench()
+    pj = b.projector_image([(30, 540, 200, 140)])
+    run(fg, rect, bench.camera_image(pj), pj, 0.0)
+    bench.place([(600, 300), (700, 300), (700, 380), (600, 380)], (0.4, 0.5, 0.9))  # a part is put down
+    arm = b.arm(500, (130, 600))
+    res = run(fg, rect, bench.camera_image(pj, arms=[arm]), pj, 0.05)
+    assert res.mask[290, 65] and res.mask[150, 157]  # the arm inside the highlight and outside
+    assert res.mask[170, 325]  # the new part
+    t = 0.05
+    for _ in range(20):
+        t += 1 / 30
+        res = run(fg, rect, bench.camera_image(pj), pj, t)
+    assert not res.mask[170, 325]  # static and unobstructed: now part of the bench
+    assert abs(float(res.ratio[170, 325, 2]) - 0.9) < 0.05
