@@ -7,7 +7,7 @@ start_postgres() {
   datadir=${OSS_PG_DATA:-/tmp/oss-ci-pg}
   if ! su postgres -s /bin/sh -c "$bindir/pg_isready -q -h 127.0.0.1 -p $port" 2>/dev/null; then
     rm -rf "$datadir"; mkdir -p "$datadir"; chown postgres "$datadir"
-    su postgres -s /bin/sh -c "$bindir/initdb -q -D $datadir -A trust -U postgres" >/dev/null
+    su postgres -s /bin/sh -c "$bindir/initdb -D $datadir -A trust -U postgres" >/dev/null
     su postgres -s /bin/sh -c "$bindir/pg_ctl -D $datadir -l $datadir/log -o '-p $port -k /tmp -c listen_addresses=127.0.0.1' -w start" >/dev/null
   fi
   export OSS_TEST_PG_DSN="postgresql://postgres@127.0.0.1:$port/postgres"

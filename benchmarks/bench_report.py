@@ -38,15 +38,27 @@ def _rows(station: str, n_events: int, seed: int, operators: list[str]) -> list[
     seq = 0
     day0 = datetime(2025, 1, 6, 7, 0, tzinfo=UTC)
     days = [day0 + timedelta(days=d) for d in range(365) if (day0 + timedelta(days=d)).weekday() < 5][:250]
-    per_day = max(1, n_events // (250 * 21))
+    per_day = max(1, -(-n_events // (250 * 19)))  # a little more than needed: stops at n_events
     experience: dict[tuple[str, str], int] = {}
     mono = 0.0
 
     def add(sess: tuple[str, ...], cycle: int, uid: str, kind: str, now: datetime, data: str) -> None:
         nonlocal seq, mono
         seq += 1
-        rows.append((uuid.uuid4().hex, seq, station, *sess, cycle, uid, kind, mono,
-                     now.isoformat(timespec="milliseconds"), data))  # fmt: skip
+        rows.append(
+            (
+                uuid.uuid4().hex,
+                seq,
+                station,
+                *sess,
+                cycle,
+                uid,
+                kind,
+                mono,
+                now.isoformat(timespec="milliseconds"),
+                data,
+            )
+        )
 
     for day in days:
         if len(rows) >= n_events:
@@ -65,16 +77,16 @@ def _rows(station: str, n_events: int, seed: int, operators: list[str]) -> list[
             k = experience.get((op, product), 0) + 1
             experience[(op, product)] = k
             slow = 1.8 * k ** (-0.234 if rate < 0.87 else -0.152)
-            add(sess, cycle, "", "cycle_start", now, '{"resumed":false,"steps":%d}' % n_steps)
+            add(sess, cycle, "", "cycle_start", now, f'{{"resumed":false,"steps":{n_steps}}}')
             total = 0.0
             errors = helps = 0
             for i in range(n_steps):
                 uid = f"s{i}"
-                add(sess, cycle, uid, "step_start", now, '{"expected_s":%.1f,"index":%d}' % (exp, i))
+                add(sess, cycle, uid, "step_start", now, f'{{"expected_s":{exp:.1f},"index":{i}}}')
                 d = exp * max(0.5, rng.lognormvariate(0, 0.25)) * max(1.0, slow)
                 now += timedelta(seconds=d * 0.6)
                 mono += d * 0.6
-                add(sess, cycle, uid, "pick", now, '{"bin":"b%d","correct":true,"counted":true}' % i)
+                add(sess, cycle, uid, "pick", now, f'{{"bin":"b{i}","correct":true,"counted":true}}')
                 err = int(rng.random() < 0.03 / n_steps * 1.0)
                 if err:
                     add(sess, cycle, uid, "error", now, '{"bin":"bx","cleared":false,"rule":"wrong_pick"}')
@@ -87,28 +99,44 @@ def _rows(station: str, n_events: int, seed: int, operators: list[str]) -> list[
                     add(sess, cycle, uid, "help", now, '{"on":false,"source":"pedal"}')
                 now += timedelta(seconds=d * 0.4)
                 mono += d * 0.4
-                add(sess, cycle, uid, "step_end", now, '{"duration_s":%.3f,"errors":%d,"expected_s":%.1f,'
-                    '"help":%d,"index":%d,"paused_s":0.0,"result":"done"}' % (d, err, exp, h, i))  # fmt: skip
+                add(
+                    sess,
+                    cycle,
+                    uid,
+                    "step_end",
+                    now,
+                    f'{{"duration_s":{d:.3f},"errors":{err},"expected_s":{exp:.1f},'
+                    f'"help":{h},"index":{i},"paused_s":0.0,"result":"done"}}',
+                )
                 total += d
                 errors += err
                 helps += h
-            add(sess, cycle, "", "cycle_end", now, '{"duration_s":%.3f,"errors":%d,"help":%d,"paused_s":0.0,'
-                '"skips":0,"steps":%d}' % (total, errors, helps, n_steps))  # fmt: skip
+            add(
+                sess,
+                cycle,
+                "",
+                "cycle_end",
+                now,
+                f'{{"duration_s":{total:.3f},"errors":{errors},"help":{helps},"paused_s":0.0,'
+                f'"skips":0,"steps":{n_steps}}}',
+            )
             if cycle % max(1, per_day // 2) == 0:
                 add(sess, cycle, "", "pause", now, '{"source":"pedal"}')
                 now += timedelta(minutes=10)
                 mono += 600
                 add(sess, cycle, "", "resume", now, '{"paused_s":600.0,"source":"pedal"}')
             now += timedelta(seconds=rng.uniform(5, 40))
-        add(sess, per_day, "", "session_end", now, '{"units":%d}' % per_day)
+        add(sess, per_day, "", "session_end", now, f'{{"units":{per_day}}}')
     return rows
 
 
 def _write(path: Path, station: str, rows: list[tuple[object, ...]]) -> None:
     EventStore(path, station).close()  # the schema
     with sqlite3.connect(path) as c:
-        c.executemany(f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES ({', '.join('?' * len(EVENT_FIELDS))})",
-                      rows)  # fmt: skip
+        c.executemany(
+            f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES ({', '.join('?' * len(EVENT_FIELDS))})",
+            rows,
+        )
 
 
 def _time_report(**kw: object) -> tuple[float, dict[str, object]]:

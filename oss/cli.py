@@ -25,8 +25,10 @@ def _validate(args: argparse.Namespace) -> int:
             failed = True
         if not args.quiet:
             verdict = "ok" if not errors and not (args.strict and warnings) else "FAILED"
-            print(f"{path}: {verdict} ({errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)})",
-                  file=sys.stderr)
+            print(
+                f"{path}: {verdict} ({errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)})",
+                file=sys.stderr,
+            )
     return 1 if failed else 0
 
 
@@ -44,7 +46,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: dict[str, Command] = {}
 
-    p = sub.add_parser("validate", help="check instruction files; print FILE:LINE:COL: message for each problem")
+    p = sub.add_parser(
+        "validate", help="check instruction files; print FILE:LINE:COL: message for each problem"
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--strict", action="store_true", help="fail on warnings too (a missing translation, ...)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the problems")
@@ -53,9 +57,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     p = sub.add_parser("schema", help="print the JSON Schema of the instruction format")
     commands["schema"] = _schema
 
+    from oss import calibration_cli, devices_cli, report_cli
     from oss.station.command import add_commands as station_commands
 
     station_commands(sub, commands)
+    calibration_cli.add_commands(sub, commands)
+    devices_cli.add_commands(sub, commands)
+    report_cli.add_commands(sub, commands)
 
     return parser, commands
 

@@ -14,6 +14,7 @@ reported as FILE:LINE:COL with what to write instead. Command-line flags overrid
     devices:
       - {kind: pedal, port: /dev/ttyUSB0}
       - {kind: stacklight, serial_number: A7X3K2}
+    fleet: {dsn: postgresql://oss@fleet-server/oss}
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from oss.instructions.reader import Reader
 from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
 
 DISPLAY_KINDS = ("window", "none")
 DEVICE_KINDS = ("pedal", "buttonbox", "stacklight", "picklight")
+BUTTON_NAMES = ("next", "back", "help", "pause", "confirm")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class DeviceConfig:
     port: str | None = None
     serial_number: str | None = None
     name: str = ""
+    lamps: tuple[tuple[str, int], ...] = ()  # picklight: bin zone id -> lamp index
+    buttons: tuple[tuple[int, str], ...] = ()  # buttonbox: input number -> next/back/help/pause/confirm
 
 
 @dataclass(frozen=True)
@@ -51,10 +57,11 @@ class StationConfig:
     log: str = "out/station.sqlite"
     language: str | None = None
     devices: tuple[DeviceConfig, ...] = field(default_factory=tuple)
+    fleet_dsn: str | None = None  # central PostgreSQL store; no password here (use ~/.pgpass or PGPASSWORD)
     source: str = ""
 
 
-TOP = ("station", "camera", "projector", "calibration", "log", "language", "devices")
+TOP = ("station", "camera", "projector", "calibration", "log", "language", "devices", "fleet")
 
 
 def load_station_config(path: str | Path) -> StationConfig:
@@ -79,7 +86,9 @@ def load_station_config(path: str | Path) -> StationConfig:
             if sid:
                 kw["station_id"] = sid
     if "camera" in top:
-        cam = r.mapping(top["camera"].value, "camera", ("source", "width", "height", "fps", "exposure", "white_balance"))
+        cam = r.mapping(
+            top["camera"].value, "camera", ("source", "width", "height", "fps", "exposure", "white_balance")
+        )
         if cam:
             if "source" in cam:
                 src = r.string(cam["source"].value, "camera source")
@@ -99,11 +108,14 @@ def load_station_config(path: str | Path) -> StationConfig:
         pr = r.mapping(top["projector"].value, "projector", ("display", "screen", "width", "height"))
         if pr:
             if "display" in pr:
-                d = r.string(pr["display"].value, "display")
-                if d is not None and d not in DISPLAY_KINDS:
-                    p.error(pr["display"].value, f"display must be one of {', '.join(DISPLAY_KINDS)}, not '{d}'")
-                elif d:
-                    kw["display"] = d
+                disp = r.string(pr["display"].value, "display")
+                if disp is not None and disp not in DISPLAY_KINDS:
+                    p.error(
+                        pr["display"].value,
+                        f"display must be one of {', '.join(DISPLAY_KINDS)}, not '{disp}'",
+                    )
+                elif disp:
+                    kw["display"] = disp
             if "screen" in pr:
                 kw["screen"] = r.integer(pr["screen"].value, "screen", 0) or 0
             w = r.integer(pr["width"].value, "width", 16) if "width" in pr else 1280
@@ -123,12 +135,16 @@ def load_station_config(path: str | Path) -> StationConfig:
     if "devices" in top:
         devs = []
         for n in r.sequence(top["devices"].value, "devices"):
-            d = r.mapping(n, "a device", ("kind", "port", "serial_number", "name"), ("kind",))
+            d = r.mapping(
+                n, "a device", ("kind", "port", "serial_number", "name", "lamps", "buttons"), ("kind",)
+            )
             if d is None or "kind" not in d:
                 continue
             kind = r.string(d["kind"].value, "device kind")
             if kind not in DEVICE_KINDS:
-                p.error(d["kind"].value, f"device kind must be one of {', '.join(DEVICE_KINDS)}, not '{kind}'")
+                p.error(
+                    d["kind"].value, f"device kind must be one of {', '.join(DEVICE_KINDS)}, not '{kind}'"
+                )
                 continue
             port = r.string(d["port"].value, "port") if "port" in d else None
             sn = r.string(d["serial_number"].value, "serial_number") if "serial_number" in d else None
@@ -136,8 +152,39 @@ def load_station_config(path: str | Path) -> StationConfig:
                 p.error(n, "a device needs 'port' (like /dev/ttyUSB0) or 'serial_number' (see 'oss devices')")
                 continue
             name = (r.string(d["name"].value, "name") or "") if "name" in d else ""
-            devs.append(DeviceConfig(kind, port, sn, name or kind))
+            lamps: list[tuple[str, int]] = []
+            if "lamps" in d:
+                if kind != "picklight":
+                    p.error(d["lamps"].key, "only a picklight device has 'lamps'")
+                for bin_id, e in r.id_mapping(d["lamps"].value, "lamps"):
+                    idx = r.integer(e.value, f"lamp index of '{bin_id}'", 0)
+                    if idx is not None:
+                        lamps.append((bin_id, idx))
+            buttons: list[tuple[int, str]] = []
+            if "buttons" in d:
+                if kind != "buttonbox":
+                    p.error(d["buttons"].key, "only a buttonbox device has 'buttons'")
+                bm = d["buttons"].value
+                if isinstance(bm, yaml.MappingNode):
+                    for knode, vnode in bm.value:
+                        num = r.integer(knode, "button input number", 0)
+                        what = r.string(vnode, "button")
+                        if what is not None and what not in BUTTON_NAMES:
+                            p.error(vnode, f"button must be one of {', '.join(BUTTON_NAMES)}, not '{what}'")
+                        elif num is not None and what is not None:
+                            buttons.append((num, what))
+                else:
+                    p.error(bm, "buttons must map input numbers to buttons, like {0: next, 1: back, 2: help}")
+            devs.append(DeviceConfig(kind, port, sn, name or kind, tuple(lamps), tuple(buttons)))
         kw["devices"] = tuple(devs)
+    if "fleet" in top:
+        fl = r.mapping(top["fleet"].value, "fleet", ("dsn",), ("dsn",))
+        if fl and "dsn" in fl:
+            dsn = r.string(fl["dsn"].value, "fleet dsn")
+            if dsn is not None and ":" in dsn.split("@")[0].removeprefix("postgresql://").removeprefix("postgres://"):
+                p.error(fl["dsn"].value, "don't write the password in the station file: put it in ~/.pgpass or PGPASSWORD")
+            elif dsn:
+                kw["fleet_dsn"] = dsn
     if p.errors:
         raise FileProblems(p.items)
     return StationConfig(**kw)  # type: ignore[arg-type]

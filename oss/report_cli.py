@@ -24,8 +24,12 @@ def add_commands(subparsers: argparse._SubParsersAction, commands: dict[str, Com
         "report.html, one CSV per table and skills/<operator>.html into --out.",
     )
     p.add_argument("logs", nargs="*", metavar="LOG.sqlite", help="station event log files (one or several)")
-    p.add_argument("--db", metavar="DSN", help="the fleet store instead of files: postgresql://user@host/db "
-                   "('env' = OSS_FLEET_DSN / PG* variables)")
+    p.add_argument(
+        "--db",
+        metavar="DSN",
+        help="the fleet store instead of files: postgresql://user@host/db "
+        "('env' = OSS_FLEET_DSN / PG* variables)",
+    )
     p.add_argument("--out", default="out/report", help="folder to write into (default: out/report)")
     p.add_argument("--since", help="first day (YYYY-MM-DD, in --tz) or an ISO time")
     p.add_argument("--until", help="last day, included (YYYY-MM-DD) or an ISO time (excluded)")
@@ -43,7 +47,8 @@ def add_commands(subparsers: argparse._SubParsersAction, commands: dict[str, Com
     s = subparsers.add_parser(
         "sync",
         help="forward a station's event log to the fleet store (PostgreSQL)",
-        description="Copy the events of LOG.sqlite that the fleet store does not have yet. The DSN comes from "
+        description="Copy the events of LOG.sqlite that the fleet store does not have yet. "
+        "The DSN comes from "
         "--dsn, else OSS_FLEET_DSN, else libpq's PG* variables; keep passwords in ~/.pgpass.",
     )
     s.add_argument("log", metavar="LOG.sqlite")
@@ -116,8 +121,10 @@ def _report(args: argparse.Namespace) -> int:
     report = build_report(args.logs, dsn, filters, args.tz, progress)
     paths = write_report(report, args.out, skills=not args.no_skills)
     s = report.table("summary").as_dict()
-    print(f"{paths[0]}  ({s['units']} units, {s['steps_done']} steps, {s['errors']} errors; "
-          f"{len(paths)} files in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{paths[0]}  ({s['units']} units, {s['steps_done']} steps, {s['errors']} errors; "
+        f"{len(paths)} files in {time.perf_counter() - t0:.1f} s)"
+    )
     return 0
 
 
@@ -140,8 +147,11 @@ def _sync(args: argparse.Namespace) -> int:
         while True:
             time.sleep(5)
             st = fwd.status
-            print(f"forwarded {st.forwarded}, pending {st.pending}" + (f", {st.last_error}" if st.last_error else ""),
-                  file=sys.stderr)
+            print(
+                f"forwarded {st.forwarded}, pending {st.pending}"
+                + (f", {st.last_error}" if st.last_error else ""),
+                file=sys.stderr,
+            )
     except KeyboardInterrupt:
         pass
     finally:

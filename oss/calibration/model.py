@@ -76,8 +76,14 @@ class ProjectorModel:
             a = np.array(doc[key], dtype=np.float64)
             return a.reshape(3, 3) if n == 9 else a.ravel()
 
-        return cls(arr("projector_matrix", 9), arr("projector_dist"), arr("proj_rvec"), arr("proj_tvec_mm"),
-                   arr("cam_rvec"), arr("cam_tvec_mm"))
+        return cls(
+            arr("projector_matrix", 9),
+            arr("projector_dist"),
+            arr("proj_rvec"),
+            arr("proj_tvec_mm"),
+            arr("cam_rvec"),
+            arr("cam_tvec_mm"),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,8 +143,8 @@ class Calibration:
 
         Pixel (u, v) of the bench image shows bench point ((u + 0.5)·s, (v + 0.5)·s).
         """
-        w = int(round(self.bench_size_mm[0] / mm_per_px))
-        h = int(round(self.bench_size_mm[1] / mm_per_px))
+        w = round(self.bench_size_mm[0] / mm_per_px)
+        h = round(self.bench_size_mm[1] / mm_per_px)
         u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
         pts = np.stack([(u + 0.5) * mm_per_px, (v + 0.5) * mm_per_px], axis=-1).reshape(-1, 2)
         cam = self.bench_to_camera(pts).reshape(h, w, 2).astype(np.float32)
@@ -186,7 +192,9 @@ class Calibration:
         try:
             doc = yaml.safe_load(path.read_text())
         except yaml.YAMLError as e:
-            raise OssError(f"{path}: not a readable calibration file ({e}). Recalibrate with 'oss calibrate'.") from e
+            raise OssError(
+                f"{path}: not a readable calibration file ({e}). Recalibrate with 'oss calibrate'."
+            ) from e
         if not isinstance(doc, dict) or doc.get("format") != CALIBRATION_FORMAT:
             raise OssError(f"{path}: not an OSS calibration file of format {CALIBRATION_FORMAT}.")
         try:
@@ -196,11 +204,16 @@ class Calibration:
                 bench_size_mm=(float(doc["bench_size_mm"][0]), float(doc["bench_size_mm"][1])),
                 cam_from_bench=np.array(doc["cam_from_bench"], dtype=np.float64).reshape(3, 3),
                 proj_from_bench=np.array(doc["proj_from_bench"], dtype=np.float64).reshape(3, 3),
-                camera_matrix=np.array(doc.get("camera_matrix", np.eye(3).tolist()), dtype=np.float64).reshape(3, 3),
+                camera_matrix=np.array(
+                    doc.get("camera_matrix", np.eye(3).tolist()), dtype=np.float64
+                ).reshape(3, 3),
                 dist_coeffs=np.array(doc.get("dist_coeffs", [0] * 5), dtype=np.float64).ravel(),
                 source=str(path),
-                projector_model=(ProjectorModel.from_doc(doc["projector_model"])
-                                 if isinstance(doc.get("projector_model"), dict) else None),
+                projector_model=(
+                    ProjectorModel.from_doc(doc["projector_model"])
+                    if isinstance(doc.get("projector_model"), dict)
+                    else None
+                ),
                 report=dict(doc["report"]) if isinstance(doc.get("report"), dict) else {},
             )
         except (KeyError, TypeError, ValueError, IndexError) as e:
@@ -234,5 +247,7 @@ def distort_points(und_px: np.ndarray, k: np.ndarray, dist: np.ndarray) -> np.nd
         return und_px.copy()
     fx, fy, cx, cy = k[0, 0], k[1, 1], k[0, 2], k[1, 2]
     norm = np.stack([(und_px[:, 0] - cx) / fx, (und_px[:, 1] - cy) / fy, np.ones(len(und_px))], axis=-1)
-    out, _ = cv2.projectPoints(norm.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), k, np.asarray(dist, np.float64))
+    out, _ = cv2.projectPoints(
+        norm.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), k, np.asarray(dist, np.float64)
+    )
     return out.reshape(-1, 2)

@@ -18,7 +18,9 @@ from oss.records import OssError
 Capture = Callable[[np.ndarray], np.ndarray]  # projector image (BGR uint8) -> raw camera frame
 
 
-def measure_radiometry(capture: Capture, calibration: Calibration, mm_per_px: float = 2.0, frames: int = 4) -> Radiometry:
+def measure_radiometry(
+    capture: Capture, calibration: Calibration, mm_per_px: float = 2.0, frames: int = 4
+) -> Radiometry:
     """Project black then white, capture ``frames`` views of each, rectify and average them."""
     pw, ph = calibration.projector_size
     map1, map2 = calibration.rectify_maps(mm_per_px)

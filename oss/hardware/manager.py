@@ -107,6 +107,17 @@ class DeviceManager:
 
     @classmethod
     def from_station(cls, config: StationConfig, **kw: object) -> DeviceManager:
+        """The devices of a station file, with the bin lamps and button maps written there."""
+        lamps: dict[str, LampRef] = {}
+        buttons: dict[str, dict[int, Button]] = {}
+        for d in config.devices:
+            name = d.name or d.kind
+            for bin_id, index in d.lamps:
+                lamps[bin_id] = (name, index)
+            if d.buttons:
+                buttons[name] = {i: Button(b) for i, b in d.buttons}
+        kw.setdefault("lamps", lamps)
+        kw.setdefault("buttons", buttons)
         return cls(config.devices, **kw)  # type: ignore[arg-type]
 
     @property

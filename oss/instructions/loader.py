@@ -38,7 +38,19 @@ OVERLAYS = ("highlight", "outline", "arrow", "text", "image", "number")
 CONDITIONS = ("pick", "present", "absent", "hand_in", "press", "timer", "all", "any", "sequence")
 BUTTONS = ("next", "confirm", "help")
 ERROR_KINDS = ("wrong_pick",)
-STEP_KEYS = ("id", "text", "pictogram", "image", "show", "done", "expected_s", "errors", "variants", "repeat", "each")
+STEP_KEYS = (
+    "id",
+    "text",
+    "pictogram",
+    "image",
+    "show",
+    "done",
+    "expected_s",
+    "errors",
+    "variants",
+    "repeat",
+    "each",
+)
 
 
 @dataclass
@@ -106,7 +118,10 @@ class _Parser:
         if "format" in top:
             fmt = self.r.integer(top["format"].value, "format")
             if fmt is not None and fmt != m.FORMAT_VERSION:
-                self.p.error(top["format"].value, f"format {fmt} is not known; this OSS reads format {m.FORMAT_VERSION}")
+                self.p.error(
+                    top["format"].value,
+                    f"format {fmt} is not known; this OSS reads format {m.FORMAT_VERSION}",
+                )
         languages: tuple[str, ...] = ()
         if "languages" in top:
             items = self.r.sequence(top["languages"].value, "languages", min_items=1)
@@ -122,7 +137,9 @@ class _Parser:
             if dl is not None:
                 default_language = dl
                 if languages and dl not in languages:
-                    self.p.error(node, f"default_language '{dl}' is not in languages ({', '.join(languages)})")
+                    self.p.error(
+                        node, f"default_language '{dl}' is not in languages ({', '.join(languages)})"
+                    )
         self.r.default_language = default_language
         product_id, product_name = "", m.Text()
         if "product" in top:
@@ -181,7 +198,11 @@ class _Parser:
             if f is None:
                 continue
             marker = self.r.integer(f["marker"].value, "marker", minimum=0) if "marker" in f else None
-            size = self.r.number(f["marker_size_mm"].value, "marker_size_mm", positive=True) if "marker_size_mm" in f else None
+            size = (
+                self.r.number(f["marker_size_mm"].value, "marker_size_mm", positive=True)
+                if "marker_size_mm" in f
+                else None
+            )
             dictionary = "DICT_4X4_50"
             if "dictionary" in f:
                 dictionary = self._dictionary(f["dictionary"].value) or dictionary
@@ -201,7 +222,10 @@ class _Parser:
         if s is None:
             return None
         if s not in names:
-            self.p.error(node, f"'{s}' is not an ArUco dictionary{suggest_name(s, names)}; the usual one is DICT_4X4_50")
+            self.p.error(
+                node,
+                f"'{s}' is not an ArUco dictionary{suggest_name(s, names)}; the usual one is DICT_4X4_50",
+            )
             return None
         return s
 
@@ -238,7 +262,9 @@ class _Parser:
             if "size_mm" in f:
                 vals = self.r.numbers(f["size_mm"].value, "size_mm", 2, "[width, depth] in mm")
                 size = (vals[0], vals[1]) if vals else None
-            variants = self._variant_list(f["variants"].value, f"part '{pid}' variants") if "variants" in f else ()
+            variants = (
+                self._variant_list(f["variants"].value, f"part '{pid}' variants") if "variants" in f else ()
+            )
             if name is not None:
                 out[pid] = m.Part(pid, name, image, bin_, color, size, variants)
         return out
@@ -262,11 +288,17 @@ class _Parser:
                         x, y, w, d = r
                         points = ((x, y), (x + w, y), (x + w, y + d), (x, y + d))
             elif "polygon" in f:
-                pts = [self.r.point(n, "polygon point") for n in self.r.sequence(f["polygon"].value, "polygon", 3)]
+                pts = [
+                    self.r.point(n, "polygon point")
+                    for n in self.r.sequence(f["polygon"].value, "polygon", 3)
+                ]
                 if all(p is not None for p in pts) and len(pts) >= 3:
                     points = tuple(p for p in pts if p is not None)
             else:
-                self.p.error(e.value, f"zone '{zid}' needs its shape: 'rect: [x, y, width, depth]' or 'polygon: [[x, y], ...]'")
+                self.p.error(
+                    e.value,
+                    f"zone '{zid}' needs its shape: 'rect: [x, y, width, depth]' or 'polygon: [[x, y], ...]'",
+                )
             frame = self._frame(f["frame"].value, "frame") if "frame" in f else m.BENCH_FRAME
             is_bin = bool(self.r.boolean(f["bin"].value, "bin")) if "bin" in f else False
             part = None
@@ -290,7 +322,10 @@ class _Parser:
             sid = self.r.ident(f["id"].value, "step id") if "id" in f else None
             if sid is not None:
                 if sid in seen:
-                    self.p.error(f["id"].value, f"step id '{sid}' is used twice (first on line {seen[sid].start_mark.line + 1}); give each step its own id")
+                    self.p.error(
+                        f["id"].value,
+                        f"step id '{sid}' is used twice (first on line {seen[sid].start_mark.line + 1}); give each step its own id",
+                    )
                     sid = None
                 else:
                     seen[sid] = f["id"].value
@@ -305,10 +340,28 @@ class _Parser:
         text = self._text(f["text"].value, f"{where} text") if "text" in f else None
         pictogram = self._media(f["pictogram"].value, "pictogram") if "pictogram" in f else None
         image = self._media(f["image"].value, "image") if "image" in f else None
-        show = tuple(o for o in (self._overlay(n) for n in self.r.sequence(f["show"].value, "show")) if o is not None) if "show" in f else ()
+        show = (
+            tuple(
+                o
+                for o in (self._overlay(n) for n in self.r.sequence(f["show"].value, "show"))
+                if o is not None
+            )
+            if "show" in f
+            else ()
+        )
         done = self._condition(f["done"].value) if "done" in f else None
-        expected = self.r.number(f["expected_s"].value, "expected_s", positive=True) if "expected_s" in f else None
-        errors = tuple(e for e in (self._error_rule(n) for n in self.r.sequence(f["errors"].value, "errors")) if e is not None) if "errors" in f else ()
+        expected = (
+            self.r.number(f["expected_s"].value, "expected_s", positive=True) if "expected_s" in f else None
+        )
+        errors = (
+            tuple(
+                e
+                for e in (self._error_rule(n) for n in self.r.sequence(f["errors"].value, "errors"))
+                if e is not None
+            )
+            if "errors" in f
+            else ()
+        )
         variants = self._variant_list(f["variants"].value, f"{where} variants") if "variants" in f else ()
         repeat = 1
         if "repeat" in f:
@@ -316,12 +369,28 @@ class _Parser:
         each: tuple[str, ...] = ()
         if "each" in f:
             if "repeat" in f:
-                self.p.error(f["each"].key, f"{where} has both 'repeat' and 'each'; 'each' already repeats once per zone")
+                self.p.error(
+                    f["each"].key,
+                    f"{where} has both 'repeat' and 'each'; 'each' already repeats once per zone",
+                )
             zs = [self._zone_ref(n, "each") for n in self.r.sequence(f["each"].value, "each", min_items=1)]
             each = tuple(z for z in zs if z is not None and z != m.EACH)
         if sid is None or text is None or done is None:
             return None
-        return m.Step(sid, text, done, show, pictogram, image, expected, errors, variants, repeat, each, self.p.pos(node))
+        return m.Step(
+            sid,
+            text,
+            done,
+            show,
+            pictogram,
+            image,
+            expected,
+            errors,
+            variants,
+            repeat,
+            each,
+            self.p.pos(node),
+        )
 
     def _overlay(self, node: yaml.Node) -> m.Overlay | None:
         got = self.r.one_key(node, "overlay", OVERLAYS)
@@ -333,7 +402,13 @@ class _Parser:
             z = self._zone_ref(v, f"{kind} zone")
             if z is None:
                 return None
-            return m.Highlight(z) if kind == "highlight" else m.Outline(z) if kind == "outline" else m.NumberOverlay(z)
+            return (
+                m.Highlight(z)
+                if kind == "highlight"
+                else m.Outline(z)
+                if kind == "outline"
+                else m.NumberOverlay(z)
+            )
         allowed = {
             "highlight": zone_keys,
             "outline": zone_keys,
@@ -342,8 +417,14 @@ class _Parser:
             "text": ("text", "at", "frame", "size_mm", "color", "blink"),
             "image": ("image", "at", "frame", "size_mm", "blink"),
         }[kind]
-        required = {"highlight": ("zone",), "outline": ("zone",), "number": ("zone",), "arrow": ("from", "to"),
-                    "text": ("text", "at"), "image": ("image", "at")}[kind]
+        required = {
+            "highlight": ("zone",),
+            "outline": ("zone",),
+            "number": ("zone",),
+            "arrow": ("from", "to"),
+            "text": ("text", "at"),
+            "image": ("image", "at"),
+        }[kind]
         f = self.r.mapping(v, f"{kind} overlay", allowed, required)
         if f is None or any(k not in f for k in required):
             return None
@@ -385,8 +466,22 @@ class _Parser:
                 return None
             conds = tuple(s for s in subs if s is not None)
             return m.AllOf(conds) if kind == "all" else m.AnyOf(conds) if kind == "any" else m.Sequence(conds)
-        main_key = {"pick": "bin", "present": "zone", "absent": "zone", "hand_in": "zone", "press": "button", "timer": "seconds"}[kind]
-        extra = {"pick": ("count",), "present": ("part",), "absent": (), "hand_in": ("dwell_s",), "press": (), "timer": ()}[kind]
+        main_key = {
+            "pick": "bin",
+            "present": "zone",
+            "absent": "zone",
+            "hand_in": "zone",
+            "press": "button",
+            "timer": "seconds",
+        }[kind]
+        extra = {
+            "pick": ("count",),
+            "present": ("part",),
+            "absent": (),
+            "hand_in": ("dwell_s",),
+            "press": (),
+            "timer": (),
+        }[kind]
         if isinstance(v, yaml.MappingNode):
             f = self.r.mapping(v, f"'{kind}'", (main_key, *extra), (main_key,))
             if f is None or main_key not in f:
@@ -417,7 +512,9 @@ class _Parser:
         if kind == "press":
             b = self.r.string(main, where)
             if b is not None and b not in BUTTONS:
-                self.p.error(main, f"unknown button '{b}'{suggest_name(b, BUTTONS)}; use one of: {', '.join(BUTTONS)}")
+                self.p.error(
+                    main, f"unknown button '{b}'{suggest_name(b, BUTTONS)}; use one of: {', '.join(BUTTONS)}"
+                )
                 return None
             return m.Press(b) if b else None
         s = self.r.number(main, "timer seconds", positive=True)
@@ -434,7 +531,10 @@ class _Parser:
         hint = self._text(f["hint"].value, "hint")
         allowed: tuple[str, ...] = ()
         if "allowed_bins" in f:
-            bs = [self._zone_ref(n, "allowed_bins", bin_only=True) for n in self.r.sequence(f["allowed_bins"].value, "allowed_bins", 1)]
+            bs = [
+                self._zone_ref(n, "allowed_bins", bin_only=True)
+                for n in self.r.sequence(f["allowed_bins"].value, "allowed_bins", 1)
+            ]
             allowed = tuple(b for b in bs if b)
         return m.ErrorRule(kind, hint, allowed) if hint else None
 
@@ -480,4 +580,3 @@ def load_instruction(path: str | Path) -> m.Instruction:
     if parsed.instruction is None:
         raise InstructionError([p for p in parsed.problems if p.severity == "error"] or parsed.problems)
     return parsed.instruction
-

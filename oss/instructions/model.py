@@ -83,7 +83,9 @@ class Fixture:
     angle_deg: float = 0.0
     height_mm: float = 0.0
 
-    def to_bench(self, x: float, y: float, pose: tuple[float, float, float] | None = None) -> tuple[float, float]:
+    def to_bench(
+        self, x: float, y: float, pose: tuple[float, float, float] | None = None
+    ) -> tuple[float, float]:
         """Map a point in this fixture's frame to bench mm, at ``pose`` (x, y, angle) or the nominal one."""
         px, py, ang = pose if pose is not None else (self.x_mm, self.y_mm, self.angle_deg)
         c, s = math.cos(math.radians(ang)), math.sin(math.radians(ang))
@@ -297,7 +299,9 @@ class Step:
     errors: tuple[ErrorRule, ...] = ()
     variants: tuple[str, ...] = ()  # empty: every variant
     repeat: int = 1
-    each: tuple[str, ...] = ()  # zones the step repeats over; "$each" in a zone reference means the current one
+    each: tuple[
+        str, ...
+    ] = ()  # zones the step repeats over; "$each" in a zone reference means the current one
     pos: SourcePos | None = field(default=None, compare=False)
 
 
@@ -356,10 +360,13 @@ class Instruction:
             if s.each:
                 n = len(s.each)
                 for i, z in enumerate(s.each, start=1):
-                    expanded.append((s, i, n, _subst_cond(s.done, z), tuple(_subst_overlay(o, z) for o in s.show)))
+                    expanded.append(
+                        (s, i, n, _subst_cond(s.done, z), tuple(_subst_overlay(o, z) for o in s.show))
+                    )
                     if any(EACH in r.allowed_bins for r in s.errors):
                         rules = tuple(
-                            ErrorRule(r.kind, r.hint, tuple(_z(b, z) for b in r.allowed_bins)) for r in s.errors
+                            ErrorRule(r.kind, r.hint, tuple(_z(b, z) for b in r.allowed_bins))
+                            for r in s.errors
                         )
                         expanded[-1] = (replace(s, errors=rules), *expanded[-1][1:])
             else:

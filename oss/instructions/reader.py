@@ -46,7 +46,10 @@ class Reader:
         out: dict[str, Entry] = {}
         for key, knode, vnode in mapping_items(node):
             if key in out:
-                self.p.error(knode, f"'{key}' is given twice in {where} (first on line {out[key].key.start_mark.line + 1})")
+                self.p.error(
+                    knode,
+                    f"'{key}' is given twice in {where} (first on line {out[key].key.start_mark.line + 1})",
+                )
                 continue
             if key not in allowed:
                 self.p.error(
@@ -69,11 +72,17 @@ class Reader:
         seen: dict[str, yaml.Node] = {}
         for key, knode, vnode in mapping_items(node):
             if key in seen:
-                self.p.error(knode, f"'{key}' is defined twice in {where} (first on line {seen[key].start_mark.line + 1})")
+                self.p.error(
+                    knode,
+                    f"'{key}' is defined twice in {where} (first on line {seen[key].start_mark.line + 1})",
+                )
                 continue
             seen[key] = knode
             if not ID_RE.match(key):
-                self.p.error(knode, f"'{key}' is not a valid id: use letters, digits, '_' and '-', starting with a letter")
+                self.p.error(
+                    knode,
+                    f"'{key}' is not a valid id: use letters, digits, '_' and '-', starting with a letter",
+                )
                 continue
             out.append((key, Entry(knode, vnode)))
         return out
@@ -86,7 +95,9 @@ class Reader:
             self.p.error(node, f"{where} needs at least {min_items} item{'s' if min_items > 1 else ''}")
         return list(node.value)
 
-    def one_key(self, node: yaml.Node, where: str, kinds: tuple[str, ...]) -> tuple[str, yaml.Node, yaml.Node] | None:
+    def one_key(
+        self, node: yaml.Node, where: str, kinds: tuple[str, ...]
+    ) -> tuple[str, yaml.Node, yaml.Node] | None:
         """A mapping with exactly one key naming a kind (an overlay, a condition, an error rule)."""
         if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
             got = type_name(node) if not isinstance(node, yaml.MappingNode) else f"{len(node.value)} keys"
@@ -95,7 +106,9 @@ class Reader:
         knode, vnode = node.value[0]
         kind = str(knode.value)
         if kind not in kinds:
-            self.p.error(knode, f"unknown {where} '{kind}'{suggest(kind, kinds)}; use one of: {', '.join(kinds)}")
+            self.p.error(
+                knode, f"unknown {where} '{kind}'{suggest(kind, kinds)}; use one of: {', '.join(kinds)}"
+            )
             return None
         return kind, knode, vnode
 
@@ -156,7 +169,9 @@ class Reader:
         if isinstance(v, str) and (v in COLORS or HEX_RE.match(v)):
             return v
         hint = suggest(str(v), COLORS) if isinstance(v, str) else ""
-        self.p.error(node, f"{where} must be a colour ({', '.join(COLORS)} or #rrggbb), not {type_name(node)}{hint}")
+        self.p.error(
+            node, f"{where} must be a colour ({', '.join(COLORS)} or #rrggbb), not {type_name(node)}{hint}"
+        )
         return None
 
     def point(self, node: yaml.Node, where: str) -> tuple[float, float] | None:
@@ -186,7 +201,9 @@ class Reader:
             s = self.string(node, where)
             return Text.of({self.default_language: s}) if s is not None else None
         if not isinstance(node, yaml.MappingNode):
-            self.p.error(node, f"{where} must be a text or a mapping of language codes to texts, not {type_name(node)}")
+            self.p.error(
+                node, f"{where} must be a text or a mapping of language codes to texts, not {type_name(node)}"
+            )
             return None
         vals: dict[str, str] = {}
         for lang, knode, vnode in mapping_items(node):

@@ -40,9 +40,15 @@ def check_semantics(p: Problems, refs: Refs, ins: m.Instruction | None, root: ya
             p.error(node, f"{where}: no zone '{name}'{suggest(name, zones)}; define it under 'zones:'")
     for name, node, where in refs.bins:
         if name not in zones:
-            p.error(node, f"{where}: no bin '{name}'{suggest(name, sorted(bins))}; define it under 'zones:' with 'bin: true'")
+            p.error(
+                node,
+                f"{where}: no bin '{name}'{suggest(name, sorted(bins))}; define it under 'zones:' with 'bin: true'",
+            )
         elif name not in bins:
-            p.error(node, f"{where}: zone '{name}' is not a bin; add 'bin: true' to it or name a bin{suggest(name, sorted(bins))}")
+            p.error(
+                node,
+                f"{where}: zone '{name}' is not a bin; add 'bin: true' to it or name a bin{suggest(name, sorted(bins))}",
+            )
     for name, node, where in refs.parts:
         if name not in parts:
             p.error(node, f"{where}: no part '{name}'{suggest(name, parts)}; define it under 'parts:'")
@@ -57,7 +63,10 @@ def check_semantics(p: Problems, refs: Refs, ins: m.Instruction | None, root: ya
     for name, node, where in refs.media:
         f = path.parent / name
         if not f.is_file():
-            p.error(node, f"{where}: file '{name}' not found next to the instruction file ({f}); add it or fix the path")
+            p.error(
+                node,
+                f"{where}: file '{name}' not found next to the instruction file ({f}); add it or fix the path",
+            )
     if ins is None:
         return
     languages = ins.languages
@@ -67,7 +76,10 @@ def check_semantics(p: Problems, refs: Refs, ins: m.Instruction | None, root: ya
             p.warning(node, f"{where} has no {', '.join(missing)} translation")
         extra = sorted(text.languages - set(languages))
         if extra:
-            p.warning(node, f"{where} has text in {', '.join(extra)}, which is not in languages ({', '.join(languages)})")
+            p.warning(
+                node,
+                f"{where} has text in {', '.join(extra)}, which is not in languages ({', '.join(languages)})",
+            )
     each_steps = {s.id for s in ins.steps if s.each}
     for node, sid in refs.each_uses:
         if sid not in each_steps:
@@ -95,7 +107,10 @@ def _check_geometry(p: Problems, ins: m.Instruction, root: yaml.Node) -> None:
         outside = [
             (x, y)
             for x, y in pts
-            if x < -EDGE_TOLERANCE_MM or y < -EDGE_TOLERANCE_MM or x > w + EDGE_TOLERANCE_MM or y > d + EDGE_TOLERANCE_MM
+            if x < -EDGE_TOLERANCE_MM
+            or y < -EDGE_TOLERANCE_MM
+            or x > w + EDGE_TOLERANCE_MM
+            or y > d + EDGE_TOLERANCE_MM
         ]
         if outside:
             x, y = outside[0]
@@ -108,7 +123,10 @@ def _check_geometry(p: Problems, ins: m.Instruction, root: yaml.Node) -> None:
     seen: dict[int, str] = {}
     for f in ins.fixtures.values():
         if f.marker_id in seen:
-            p.error(root, f"fixtures '{seen[f.marker_id]}' and '{f.id}' use the same marker {f.marker_id}; give each its own")
+            p.error(
+                root,
+                f"fixtures '{seen[f.marker_id]}' and '{f.id}' use the same marker {f.marker_id}; give each its own",
+            )
         seen[f.marker_id] = f.id
 
 
@@ -117,7 +135,9 @@ def _check_parts(p: Problems, ins: m.Instruction, root: yaml.Node) -> None:
         if part.bin is not None and part.bin in ins.zones:
             held = ins.zones[part.bin].part
             if held is not None and held != part.id:
-                p.warning(root, f"part '{part.id}' comes from bin '{part.bin}', but that bin says it holds '{held}'")
+                p.warning(
+                    root, f"part '{part.id}' comes from bin '{part.bin}', but that bin says it holds '{held}'"
+                )
 
 
 def _check_variants(p: Problems, ins: m.Instruction, root: yaml.Node) -> None:

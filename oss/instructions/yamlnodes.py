@@ -84,7 +84,9 @@ def compose_file(path: Path, what: str = "file") -> yaml.Node:
     except FileNotFoundError:
         raise FileProblems([Problem(SourcePos(file, 1, 1), f"{what} not found; check the path")]) from None
     except OSError as e:
-        raise FileProblems([Problem(SourcePos(file, 1, 1), f"cannot read the {what}: {e.strerror}")]) from None
+        raise FileProblems(
+            [Problem(SourcePos(file, 1, 1), f"cannot read the {what}: {e.strerror}")]
+        ) from None
     if size > MAX_FILE_BYTES:
         raise FileProblems(
             [
@@ -119,7 +121,12 @@ def compose_text(text: str, file: str, what: str = "file") -> yaml.Node:
         raise FileProblems([Problem(SourcePos(file, 1, 1), f"YAML error: {e}")]) from None
     except RecursionError:
         raise FileProblems(
-            [Problem(SourcePos(file, 1, 1), f"the {what} is nested too deeply; OSS files need only a few levels")]
+            [
+                Problem(
+                    SourcePos(file, 1, 1),
+                    f"the {what} is nested too deeply; OSS files need only a few levels",
+                )
+            ]
         ) from None
     if node is None:
         raise FileProblems([Problem(SourcePos(file, 1, 1), f"the {what} is empty")])

@@ -342,7 +342,8 @@ class FleetForwarder:
         local.execute("BEGIN IMMEDIATE")
         try:
             local.execute(
-                "INSERT INTO fleet_cursor (target, events_seq, sessions_rowid, updated_utc) VALUES (?, ?, ?, ?) "
+                "INSERT INTO fleet_cursor (target, events_seq, sessions_rowid, updated_utc) "
+                "VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (target) DO UPDATE SET events_seq = excluded.events_seq, "
                 "sessions_rowid = excluded.sessions_rowid, updated_utc = excluded.updated_utc",
                 (self._target, seq, s_rowid, utc_now()),

@@ -43,6 +43,7 @@ class ForegroundResult:
     mask: np.ndarray  # uint8 0/255, everything that differs from the bench model
     ratio: np.ndarray  # float32 H×W×3, observed / predicted empty bench
     gains: np.ndarray  # 3×2: per channel (a, b) of the fitted light model
+    saturated: np.ndarray  # bool: some channel at the camera's ceiling (its ratio means little)
 
 
 def _fit_gains(o: np.ndarray, b: np.ndarray, dp: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -64,6 +65,9 @@ def _fit_gains(o: np.ndarray, b: np.ndarray, dp: np.ndarray, keep: np.ndarray) -
                 break
         gains[c] = np.clip(ab, 0.2, 5.0)
     return gains
+
+
+SATURATED = 255.0
 
 
 def channel_max(img: np.ndarray) -> np.ndarray:
@@ -141,7 +145,7 @@ class ForegroundModel:
         g = gains[:, 1].astype(np.float32)
         empty = self.black * a + dp * g  # what the camera should see of the empty bench now
         ratio = obs / np.maximum(empty, 1.0)
-        expect = empty * self.background
+        expect = np.minimum(empty * self.background, SATURATED)  # the camera clips: so does the prediction
         fg = self._outside(obs, expect)
         prev = self._prev_proj
         if prev is not None and prev is not proj:
@@ -157,12 +161,13 @@ class ForegroundModel:
                 x0, x1 = max(0, cols[0] - m), cols[-1] + 1 + m
                 sub = (slice(y0, y1), slice(x0, x1))
                 before = (self.black[sub] * a + self.contrast[sub] * prev[sub] * g) * self.background[sub]
+                before = np.minimum(before, SATURATED)
                 fg[sub] &= self._outside(obs[sub], before)
-        mask = fg.astype(np.uint8) * 255
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open_kernel)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel)
+        raw = fg.astype(np.uint8) * 255
+        mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
+        mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
         self._prev_proj = proj
-        return ForegroundResult(mask, ratio, gains)
+        return ForegroundResult(mask, ratio, gains, channel_max(obs) >= SATURATED - 5.0)
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static changes away from hands; follow slow drift elsewhere."""
@@ -178,9 +183,10 @@ class ForegroundModel:
             static = np.zeros(fg.shape, bool)
         else:
             static = channel_max(cv2.absdiff(smooth, self._prev_ratio)) < cfg.static_tol
+        static |= result.saturated  # no measure there: does not break a static run, is never taken
         candidate = fg & static & ~near_hand
         self._static_since[~candidate] = t
-        absorb = candidate & (t - self._static_since >= cfg.absorb_after_s)
+        absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
             self.background[absorb] = ratio[absorb]
         clear = ~(fg | near_hand)

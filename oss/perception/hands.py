@@ -101,6 +101,7 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
     hand_px = cfg.hand_length_mm / s
     for i in arm_ids:
         x0, y0, bw, bh, area = (int(v) for v in stats[i])
+        area_mm2 = float(area * s * s)
         crop = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
         contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
@@ -122,7 +123,7 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
             far = pts[own][reach >= reach.max() - band_tip]
             way = far.mean(axis=0) - entry
             n = float(np.hypot(*way))
-            tip_px = entry + way * (float(reach.max()) / n) if n > 1e-6 else far.mean(axis=0)
+            tip_px: np.ndarray = entry + way * (float(reach.max()) / n) if n > 1e-6 else far.mean(axis=0)
             # ... refined from the palm centre where both agree (an empty hand)
             fine = _fingertips(crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip)
             if float(np.hypot(*(fine - tip_px))) <= 2.0 * band_tip:
@@ -131,7 +132,7 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
             hands.append(
                 Hand(
                     tip_mm=(float((tip_px[0] + 0.5) * s), float((tip_px[1] + 0.5) * s)),
-                    area_mm2=float(area * s * s / len(entries)),
+                    area_mm2=area_mm2 / len(entries),
                     source="foreground",
                 )
             )

@@ -67,6 +67,8 @@ class MarkerTracker:
         self.seen: dict[str, bool] = {f: False for f in self.fixtures}
         self._corners_px: dict[str, np.ndarray] = {}
         self._count = 0
+        self.smoothing = 0.2  # weight of a new detection while the fixture stands still
+        self.still_mm, self.still_deg = 4.0, 2.0  # larger changes are a move: followed at once
 
     def _roi(self) -> tuple[int, int, int, int] | None:
         """Bounding box (x0, y0, x1, y1) around every known marker, or None for the whole frame."""
@@ -91,6 +93,22 @@ class MarkerTracker:
         w, h = self.calibration.camera_size
         return (max(0, int(lo[0])), max(0, int(lo[1])), min(w, int(hi[0]) + 1), min(h, int(hi[1]) + 1))
 
+    def _smooth(self, old: FixturePose | None, new: FixturePose) -> FixturePose:
+        """Average out corner noise while the fixture stands still; follow a real move at once."""
+        if old is None or self.plain:
+            return new
+        d_ang = (new.angle_deg - old.angle_deg + 180.0) % 360.0 - 180.0
+        moved = math.hypot(new.x_mm - old.x_mm, new.y_mm - old.y_mm)
+        if moved > self.still_mm or abs(d_ang) > self.still_deg:
+            return new
+        a = self.smoothing
+        return FixturePose(
+            new.fixture,
+            old.x_mm + a * (new.x_mm - old.x_mm),
+            old.y_mm + a * (new.y_mm - old.y_mm),
+            old.angle_deg + a * d_ang,
+        )
+
     def update(self, image: np.ndarray) -> tuple[FixturePose, ...]:
         """Detect the markers in one camera frame; poses of every fixture seen so far (lost ones held)."""
         roi = self._roi()
@@ -112,7 +130,7 @@ class MarkerTracker:
                 px = c.reshape(4, 2).astype(np.float64) + np.array([x0, y0])
                 mm = self.calibration.camera_to_bench(px)
                 self._corners_px[fid] = px
-                self.poses[fid] = pose_from_corners(mm, fid)
+                self.poses[fid] = self._smooth(self.poses.get(fid), pose_from_corners(mm, fid))
                 found.add(fid)
         for fid in self.fixtures:
             self.seen[fid] = fid in found

@@ -33,7 +33,7 @@ from oss.perception.picks import PickDetector
 from oss.perception.presence import PresenceDetector, condition_zones
 from oss.perception.rectify import BenchRectifier
 from oss.perception.zones import ZoneMap
-from oss.records import Frame, Observation, OssError
+from oss.records import FixturePose, Frame, Observation, OssError
 
 
 class Perception:
@@ -82,6 +82,8 @@ class Perception:
         r = max(1, round(cfg.presence_hand_margin_mm / mm_per_px))
         self._cover_kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)  # square: separable, fast
         self.last_segmentation: ArmSegmentation | None = None
+        self._cover: np.ndarray | None = None  # arms of the last frame, grown by presence_hand_margin_mm
+        self._held: dict[str, FixturePose] = {}
         self.last_view: BenchView | None = None
 
     # --- hooks for the station loop -----------------------------------------------------------------
@@ -99,6 +101,25 @@ class Perception:
         present, absent = condition_zones(step.done)
         self.presence.begin_step(present, absent)
 
+    def _trusted(self, poses: tuple[FixturePose, ...]) -> tuple[FixturePose, ...]:
+        """A marker with a hand or arm right next to it may be partly hidden and its corners off: keep its
+        last pose seen in the clear."""
+        out = []
+        s = self.mm_per_px
+        for p in poses:
+            held = self._held.get(p.fixture)
+            if self._cover is not None and held is not None:
+                r = self.instruction.fixtures[p.fixture].marker_size_mm
+                h, w = self._cover.shape
+                u0, u1 = max(0, int((p.x_mm - r) / s)), min(w, int((p.x_mm + r) / s) + 1)
+                v0, v1 = max(0, int((p.y_mm - r) / s)), min(h, int((p.y_mm + r) / s) + 1)
+                if u1 > u0 and v1 > v0 and self._cover[v0:v1, u0:u1].any():
+                    out.append(held)
+                    continue
+            self._held[p.fixture] = p
+            out.append(p)
+        return tuple(out)
+
     # --- per frame ------------------------------------------------------------------------------------
     def process(
         self, frame: Frame, projector_image: np.ndarray | None, presence_zones: Sequence[str] = ()
@@ -114,7 +135,7 @@ class Perception:
                 "Set the camera to the calibrated resolution or recalibrate."
             )
         t = frame.t
-        fixtures = self.markers.update(img)
+        fixtures = self._trusted(self.markers.update(img))
         self.zones.update_poses(fixtures)
         bench = self.rectifier.rectify(img)
         proj = self.rectifier.projection(projector_image)
@@ -128,6 +149,7 @@ class Perception:
         hands = tuple(replace(h, zones=self.zones.zones_at(h.tip_mm)) for h in hands)
         picks = self.picks.update(hands, self.zones.depth_mm, t, suspended=seg.leaning)
         cover = cv2.dilate(seg.mask, self._cover_kernel)
+        self._cover = cover
         self.presence.update(fg.ratio, cover)
         self.foreground.update_background(fg, seg.mask, t)
         self.last_segmentation, self.last_view = seg, view

@@ -183,14 +183,33 @@ def per_day(u: Units, helps: list[Row], pauses: list[Row]) -> Table:
     rows = []
     for day in sorted(set(by_day) | set(p_day) | set(h_day)):
         idx = by_day.get(day, np.zeros(0, dtype=np.int64))
-        rows.append((
-            day, len(idx), len({u.station[i] for i in idx}), len({u.operator[i] for i in idx}),
-            median(u.duration[idx]), pct(u.ftr(idx)), pct(u.pace(idx)),
-            len(p_day[day]), sum(p_day[day]) / 60.0, len(h_day[day]), sum(h_day[day]) / 60.0,
-        ))
+        rows.append(
+            (
+                day,
+                len(idx),
+                len({u.station[i] for i in idx}),
+                len({u.operator[i] for i in idx}),
+                median(u.duration[idx]),
+                pct(u.ftr(idx)),
+                pct(u.pace(idx)),
+                len(p_day[day]),
+                sum(p_day[day]) / 60.0,
+                len(h_day[day]),
+                sum(h_day[day]) / 60.0,
+            )
+        )
     cols = (
-        "date", "units", "stations", "operators", "median_cycle_s", "first_time_right_pct", "pace_pct",
-        "pauses", "paused_min", "help_requests", "help_min",
+        "date",
+        "units",
+        "stations",
+        "operators",
+        "median_cycle_s",
+        "first_time_right_pct",
+        "pace_pct",
+        "pauses",
+        "paused_min",
+        "help_requests",
+        "help_min",
     )
     return make_table("units_per_day", "Units per day", cols, rows)
 
@@ -198,14 +217,17 @@ def per_day(u: Units, helps: list[Row], pauses: list[Row]) -> Table:
 def per_hour(u: Units) -> list[Table]:
     by_hour = group_index([s[:13] for s in u.local])
     detail = make_table(
-        "units_per_hour", "Units per hour", ("date", "hour", "units"),
+        "units_per_hour",
+        "Units per hour",
+        ("date", "hour", "units"),
         [(k[:10], int(k[11:13]), len(v)) for k, v in by_hour.items()],
     )
     prof: dict[int, list[int]] = defaultdict(list)
     for k, v in by_hour.items():
         prof[int(k[11:13])].append(len(v))
     profile = make_table(
-        "hour_profile", "Units per hour of the day (hours with work)",
+        "hour_profile",
+        "Units per hour of the day (hours with work)",
         ("hour", "units", "active_hours", "units_per_active_hour"),
         [(h, sum(n), len(n), sum(n) / len(n)) for h, n in sorted(prof.items())],
     )
@@ -259,7 +281,10 @@ def histogram(u: Units) -> Table:
             last = i == len(counts) - 1 and d.max() >= (start + i + 1) * w
             rows.append((prod, var, (start + i) * w, None if last else (start + i + 1) * w, int(n)))
     return make_table(
-        "cycle_time_histogram", "Cycle time histogram", ("product", "variant", "from_s", "to_s", "units"), rows,
+        "cycle_time_histogram",
+        "Cycle time histogram",
+        ("product", "variant", "from_s", "to_s", "units"),
+        rows,
         note="to_s empty: this bin holds everything from from_s up",
     )
 
@@ -297,15 +322,51 @@ def step_table(steps: list[Row]) -> Table:
     for prod, var, uid, ver, idx, exp, done, *q, errors, helps, skips, backs in steps:
         med = q[QUANTILES.index(50)]
         ratio = 100.0 * med / exp if med is not None and exp else None
-        per = (lambda x: 100.0 * float(x) / done) if done else (lambda x: None)
-        rows.append((prod, var, uid, ver, idx, int(done or 0), exp, *q, ratio, errors, per(errors), helps, per(helps),
-                     skips, backs))
+
+        def per(x: float, runs: float = float(done or 0)) -> float | None:
+            return 100.0 * float(x) / runs if runs else None
+
+        rows.append(
+            (
+                prod,
+                var,
+                uid,
+                ver,
+                idx,
+                int(done or 0),
+                exp,
+                *q,
+                ratio,
+                errors,
+                per(errors),
+                helps,
+                per(helps),
+                skips,
+                backs,
+            )
+        )
     cols = (
-        "product", "variant", "step", "version", "index", "runs", "expected_s", *(f"p{p}_s" for p in QUANTILES),
-        "median_vs_expected_pct", "errors", "errors_per_100", "help", "help_per_100", "skips", "backs",
+        "product",
+        "variant",
+        "step",
+        "version",
+        "index",
+        "runs",
+        "expected_s",
+        *(f"p{p}_s" for p in QUANTILES),
+        "median_vs_expected_pct",
+        "errors",
+        "errors_per_100",
+        "help",
+        "help_per_100",
+        "skips",
+        "backs",
     )
     return make_table(
-        "steps", "Steps: duration against expected, errors and help, per instruction version", cols, rows,
+        "steps",
+        "Steps: duration against expected, errors and help, per instruction version",
+        cols,
+        rows,
         note="durations of the runs completed normally, pauses left out; per_100 = per 100 runs",
     )
 
@@ -314,13 +375,35 @@ def versions(u: Units) -> Table:
     rows = []
     for (prod, var, ver), idx in u.group("product", "variant", "version").items():
         days = sorted(u.local[i][:10] for i in idx)
-        rows.append((
-            prod, var, ver, len(idx), days[0], days[-1], median(u.duration[idx]), u.standard(idx),
-            pct(u.pace(idx)), pct(u.ftr(idx)), float(u.errors[idx].mean()), float(u.help[idx].mean()),
-        ))
+        rows.append(
+            (
+                prod,
+                var,
+                ver,
+                len(idx),
+                days[0],
+                days[-1],
+                median(u.duration[idx]),
+                u.standard(idx),
+                pct(u.pace(idx)),
+                pct(u.ftr(idx)),
+                float(u.errors[idx].mean()),
+                float(u.help[idx].mean()),
+            )
+        )
     cols = (
-        "product", "variant", "version", "units", "first_date", "last_date", "median_cycle_s", "standard_s",
-        "pace_pct", "first_time_right_pct", "errors_per_unit", "help_per_unit",
+        "product",
+        "variant",
+        "version",
+        "units",
+        "first_date",
+        "last_date",
+        "median_cycle_s",
+        "standard_s",
+        "pace_pct",
+        "first_time_right_pct",
+        "errors_per_unit",
+        "help_per_unit",
     )
     return make_table("versions", "Instruction versions compared", cols, rows)
 
@@ -334,12 +417,26 @@ def operators(u: Units) -> list[Table]:
         fit = learning.fit_learning_curve(n, d, std)
         recent = idx[-learning.RECENT_UNITS :]
         days = sorted(u.local[i][:10] for i in idx)
-        rows.append((
-            op, prod, var, len(idx), days[0], days[-1], median(d), std, pct(u.pace(idx)), pct(u.ftr(idx)),
-            pct(u.pace(recent)), pct(u.ftr(recent)),
-            fit.t1_s if fit else None, pct(fit.rate) if fit else None, fit.units_to_standard if fit else None,
-            learning.reached_at(d, e),
-        ))
+        rows.append(
+            (
+                op,
+                prod,
+                var,
+                len(idx),
+                days[0],
+                days[-1],
+                median(d),
+                std,
+                pct(u.pace(idx)),
+                pct(u.ftr(idx)),
+                pct(u.pace(recent)),
+                pct(u.ftr(recent)),
+                fit.t1_s if fit else None,
+                pct(fit.rate) if fit else None,
+                fit.units_to_standard if fit else None,
+                learning.reached_at(d, e),
+            )
+        )
         for lo, hi in learning.curve_bins(int(n.max())):
             sel = (n >= lo) & (n <= hi)
             if sel.any():
@@ -347,9 +444,22 @@ def operators(u: Units) -> list[Table]:
                 fitted = fit.t1_s * mid**fit.b if fit else None
                 curve.append((op, prod, var, lo, hi, median(d[sel]), fitted, std))
     cols = (
-        "operator", "product", "variant", "units", "first_date", "last_date", "median_cycle_s", "standard_s",
-        "pace_pct", "first_time_right_pct", "recent_pace_pct", "recent_first_time_right_pct",
-        "fitted_first_unit_s", "learning_rate_pct", "units_to_standard_fitted", "reached_standard_at_unit",
+        "operator",
+        "product",
+        "variant",
+        "units",
+        "first_date",
+        "last_date",
+        "median_cycle_s",
+        "standard_s",
+        "pace_pct",
+        "first_time_right_pct",
+        "recent_pace_pct",
+        "recent_first_time_right_pct",
+        "fitted_first_unit_s",
+        "learning_rate_pct",
+        "units_to_standard_fitted",
+        "reached_standard_at_unit",
     )
     note = (
         f"recent = the last {learning.RECENT_UNITS} units; learning rate = 2^b of T_n = T_1·n^b "
@@ -359,8 +469,18 @@ def operators(u: Units) -> list[Table]:
     return [
         make_table("operators", "Operators: pace, first-time-right and learning", cols, rows, note=note),
         make_table(
-            "learning_curve", "Learning curves (median cycle time per range of unit numbers)",
-            ("operator", "product", "variant", "unit_from", "unit_to", "median_cycle_s", "fitted_s", "standard_s"),
+            "learning_curve",
+            "Learning curves (median cycle time per range of unit numbers)",
+            (
+                "operator",
+                "product",
+                "variant",
+                "unit_from",
+                "unit_to",
+                "median_cycle_s",
+                "fitted_s",
+                "standard_s",
+            ),
             curve,
         ),
     ]
@@ -376,10 +496,21 @@ def competence(u: Units) -> Table:
         rows.append(
             (op, prod, var, len(idx), pct(ftr), pct(pace), lv.rank if lv else 0, lv.name if lv else "")
         )
-    cols = ("operator", "product", "variant", "units", "recent_first_time_right_pct", "recent_pace_pct", "level",
-            "level_name")
+    cols = (
+        "operator",
+        "product",
+        "variant",
+        "units",
+        "recent_first_time_right_pct",
+        "recent_pace_pct",
+        "level",
+        "level_name",
+    )
     return make_table(
-        "competence", "Competence matrix", cols, rows,
+        "competence",
+        "Competence matrix",
+        cols,
+        rows,
         note=f"judged on the last {learning.RECENT_UNITS} units; levels in docs/reports.md",
     )
 

@@ -15,7 +15,8 @@ MAX_CURVES = 60
 MAX_ROWS = 400
 
 CSS = """
-body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:24px;max-width:1100px}
+body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:24px;
+max-width:1100px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:2px solid #2b6cb0}
 h3{font-size:14px;margin:16px 0 4px}.meta{color:#555}.note{color:#555;font-size:12px;margin:2px 0 8px}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:12px}
@@ -43,8 +44,9 @@ def _cell(col: str, v: Value) -> str:
     return escape(str(v))
 
 
-def table_html(t: Table, columns: tuple[str, ...] | None = None, hot: set[int] | None = None,
-               max_rows: int = MAX_ROWS) -> str:
+def table_html(
+    t: Table, columns: tuple[str, ...] | None = None, hot: set[int] | None = None, max_rows: int = MAX_ROWS
+) -> str:
     cols = columns or t.columns
     ix = [t.columns.index(c) for c in cols]
     text_cols = {c for c in cols if all(isinstance(r[t.columns.index(c)], str | None) for r in t.rows)}
@@ -78,9 +80,16 @@ def _page(title: str, body: list[str]) -> str:
 
 def _filters_text(r: Report) -> str:
     f = r.filters
-    parts = [f"{k}: {', '.join(v)}" for k, v in (
-        ("stations", f.stations), ("operators", f.operators), ("products", f.products), ("variants", f.variants)
-    ) if v]
+    parts = [
+        f"{k}: {', '.join(v)}"
+        for k, v in (
+            ("stations", f.stations),
+            ("operators", f.operators),
+            ("products", f.products),
+            ("variants", f.variants),
+        )
+        if v
+    ]
     if f.since_utc or f.until_utc:
         parts.append(f"period (UTC): {f.since_utc or '…'} to {f.until_utc or '…'}")
     return "; ".join(parts) or "all events"
@@ -91,7 +100,8 @@ def render_html(r: Report) -> str:
     s = r.table("summary").as_dict()
     body = [
         "<h1>OSS work report</h1>",
-        f'<p class="meta">Source: {escape(r.source)} · {escape(_filters_text(r))} · times in {escape(r.tz)} · '
+        f'<p class="meta">Source: {escape(r.source)} · {escape(_filters_text(r))} · '
+        f"times in {escape(r.tz)} · "
         f"units from {escape(str(s['first_unit'] or '–'))} to {escape(str(s['last_unit'] or '–'))} · "
         f"made {escape(r.generated_utc)} UTC</p>",
         '<section><h2>Summary</h2><div class="kv">',
@@ -101,8 +111,10 @@ def render_html(r: Report) -> str:
             body.append(f"<div>{escape(key.replace('_', ' '))}<b>{_cell(key, val)}</b></div>")
     body.append("</div></section>")
     body += _output(r) + _cycle(r) + _steps(r) + _operators(r) + _competence(r)
-    body.append('<p class="note">How to read this report: docs/reports.md of OSS. CSV files of every table are '
-                "written next to this file.</p>")
+    body.append(
+        '<p class="note">How to read this report: docs/reports.md of OSS. CSV files of every table are '
+        "written next to this file.</p>"
+    )
     return _page("OSS work report", body)
 
 
@@ -110,12 +122,23 @@ def _output(r: Report) -> list[str]:
     day, prof = r.table("units_per_day"), r.table("hour_profile")
     out = ["<section><h2>Output</h2>"]
     if day.rows:
-        out.append(svg.bar_chart([str(d)[5:] for d in day.column("date")], [float(v or 0) for v in day.column("units")],
-                                 "Units per day", "units"))
+        out.append(
+            svg.bar_chart(
+                [str(d)[5:] for d in day.column("date")],
+                [float(v or 0) for v in day.column("units")],
+                "Units per day",
+                "units",
+            )
+        )
     if prof.rows:
-        out.append(svg.bar_chart([f"{h}h" for h in prof.column("hour")],
-                                 [float(v or 0) for v in prof.column("units_per_active_hour")],
-                                 "Units per working hour, by hour of the day", "units / hour"))
+        out.append(
+            svg.bar_chart(
+                [f"{h}h" for h in prof.column("hour")],
+                [float(v or 0) for v in prof.column("units_per_active_hour")],
+                "Units per working hour, by hour of the day",
+                "units / hour",
+            )
+        )
     out.append(f"<h3>{escape(day.title)}</h3>{table_html(day)}")
     out.append(f"<h3>{escape(prof.title)}</h3>{table_html(prof)}")
     lost = r.table("time_lost")
@@ -132,8 +155,11 @@ def _cycle(r: Report) -> list[str]:
     for (prod, var), bins in list(groups.items())[:12]:
         labels = [f"{lo:g}" + ("+" if hi is None else "") for lo, hi, _ in bins]
         name = f"{prod} {var}".strip()
-        out.append(svg.bar_chart(labels, [float(n) for *_, n in bins], f"Cycle times of {name} (s)", "units",
-                                 w=520, h=200))
+        out.append(
+            svg.bar_chart(
+                labels, [float(n) for *_, n in bins], f"Cycle times of {name} (s)", "units", w=520, h=200
+            )
+        )
     out.append("</div>")
     out.append(f"{table_html(ct)}")
     v = r.table("versions")
@@ -143,10 +169,12 @@ def _cycle(r: Report) -> list[str]:
 
 def _steps(r: Report) -> list[str]:
     t = r.table("steps")
-    out = ["<section><h2>Steps</h2>",
-           '<p class="note">Box: middle half of the durations, bar: median, whiskers: 10–90 %, red dashes: '
-           "expected time. Highlighted rows: median over 120 % of expected, or more than 5 errors or help "
-           "requests per 100 runs — the steps to improve first.</p>"]
+    out = [
+        "<section><h2>Steps</h2>",
+        '<p class="note">Box: middle half of the durations, bar: median, whiskers: 10–90 %, red dashes: '
+        "expected time. Highlighted rows: median over 120 % of expected, or more than 5 errors or help "
+        "requests per 100 runs — the steps to improve first.</p>",
+    ]
     groups: dict[tuple[str, str], list[tuple[int, tuple[Value, ...]]]] = defaultdict(list)
     for i, row in enumerate(t.rows):
         groups[(str(row[0]), str(row[1]))].append((i, row))
@@ -160,8 +188,11 @@ def _steps(r: Report) -> list[str]:
             hot.add(i)
     for (prod, var), rows in list(groups.items())[:20]:
         boxes = [
-            (f"{row[c['step']]} v{row[c['version']]}", *(_f(row[c[f"p{p}_s"]]) for p in (10, 25, 50, 75, 90)),
-             _f(row[c["expected_s"]]))
+            (
+                f"{row[c['step']]} v{row[c['version']]}",
+                *(_f(row[c[f"p{p}_s"]]) for p in (10, 25, 50, 75, 90)),
+                _f(row[c["expected_s"]]),
+            )
             for _, row in rows[:40]
         ]
         out.append(f"<h3>{escape(f'{prod} {var}'.strip())}</h3>")
@@ -177,29 +208,44 @@ def _f(v: Value) -> float | None:
 
 def _operators(r: Report) -> list[str]:
     ops, curve = r.table("operators"), r.table("learning_curve")
-    out = ["<section><h2>Operators</h2>", table_html(ops), "<h3>Learning curves</h3>",
-           '<p class="note">Dots: median cycle time of the units in each range of unit numbers (log scale); '
-           "dashed blue: the fitted curve T<sub>n</sub> = T<sub>1</sub>·n<sup>b</sup>; red: the standard time.</p>",
-           '<div class="plots">']
+    out = [
+        "<section><h2>Operators</h2>",
+        table_html(ops),
+        "<h3>Learning curves</h3>",
+        '<p class="note">Dots: median cycle time of the units in each range of unit numbers (log scale); '
+        "dashed blue: the fitted curve T<sub>n</sub> = T<sub>1</sub>·n<sup>b</sup>; "
+        "red: the standard time.</p>",
+        '<div class="plots">',
+    ]
     groups: dict[tuple[str, str, str], list[tuple[Value, ...]]] = defaultdict(list)
     for row in curve.rows:
         groups[(str(row[0]), str(row[1]), str(row[2]))].append(row)
     rate = {(str(o[0]), str(o[1]), str(o[2])): o[ops.columns.index("learning_rate_pct")] for o in ops.rows}
     for key, rows in list(groups.items())[:MAX_CURVES]:
-        xs = tuple(((float(r_[3]) * float(r_[4])) ** 0.5) for r_ in rows)  # type: ignore[arg-type]
-        series = [svg.Series("median", xs, tuple(float(r_[5] or 0) for r_ in rows))]  # type: ignore[arg-type]
-        if all(r_[6] is not None for r_ in rows):
-            series.append(
-                svg.Series("fitted", xs, tuple(float(r_[6]) for r_ in rows), dots=False, dashed=True)
-            )  # type: ignore[arg-type]
+        xs = tuple(((_f(r_[3]) or 1.0) * (_f(r_[4]) or 1.0)) ** 0.5 for r_ in rows)
+        series = [svg.Series("median", xs, tuple(_f(r_[5]) or 0.0 for r_ in rows))]
+        fitted = [_f(r_[6]) for r_ in rows]
+        if all(v is not None for v in fitted):
+            series.append(svg.Series("fitted", xs, tuple(v or 0.0 for v in fitted), dots=False, dashed=True))
         std = _f(rows[0][7])
         lr = rate.get(key)
         title = f"{key[0]} · {key[1]} {key[2]}".strip() + (
             f" · learning rate {lr:.0f} %" if isinstance(lr, float) else ""
         )
         out.append(f"<div><h3>{escape(title)}</h3>")
-        out.append(svg.line_chart(series, title, "unit number", "cycle time (s)", log_x=True, hline=std,
-                                  hline_label="standard" if std else "", w=520, h=200))
+        out.append(
+            svg.line_chart(
+                series,
+                title,
+                "unit number",
+                "cycle time (s)",
+                log_x=True,
+                hline=std,
+                hline_label="standard" if std else "",
+                w=520,
+                h=200,
+            )
+        )
         out.append("</div>")
     out.append("</div></section>")
     return out
@@ -221,8 +267,10 @@ def _competence(r: Report) -> list[str]:
                 tds.append('<td class="lv0">–</td>')
                 continue
             lv = int(row[c["level"]] or 0)
-            tds.append(f'<td class="lv{lv}" title="{row[c["units"]]} units">{lv} {escape(str(row[c["level_name"]]))}'
-                       f"<br><small>{row[c['units']]} units</small></td>")
+            tds.append(
+                f'<td class="lv{lv}" title="{row[c["units"]]} units">{lv} {escape(str(row[c["level_name"]]))}'
+                f"<br><small>{row[c['units']]} units</small></td>"
+            )
         body.append(f'<tr><td class="t">{escape(op)}</td>{"".join(tds)}</tr>')
     legend = "; ".join(
         f"{lv.rank} {lv.name}: ≥ {lv.min_units} units, first-time-right ≥ {lv.min_first_time_right:.0%}, "
@@ -231,7 +279,8 @@ def _competence(r: Report) -> list[str]:
     )
     return [
         "<section><h2>Competence matrix</h2>",
-        f'<table><thead><tr><th class="t">operator</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>',
+        f'<table><thead><tr><th class="t">operator</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>",
         f'<p class="note">Judged on the last {RECENT_UNITS} units. {escape(legend)}.</p>',
         table_html(t),
         "</section>",
@@ -247,11 +296,13 @@ def skills_html(r: Report, operator: str) -> str:
     for d in mine:
         o = detail.get((d["product"], d["variant"]), {})
         rows.append(
-            f'<tr><td class="t">{escape(str(d["product"]))}</td><td class="t">{escape(str(d["variant"]) or "–")}</td>'
+            f'<tr><td class="t">{escape(str(d["product"]))}</td>'
+            f'<td class="t">{escape(str(d["variant"]) or "–")}</td>'
             f'<td class="lv{d["level"]} t">{d["level"]} {escape(str(d["level_name"]))}</td>'
             f"<td>{d['units']}</td><td>{_cell('first_time_right_pct', d['recent_first_time_right_pct'])}</td>"
             f"<td>{_cell('pace_pct', d['recent_pace_pct'])}</td>"
-            f"<td>{escape(str(o.get('first_date') or '–'))}</td><td>{escape(str(o.get('last_date') or '–'))}</td></tr>"
+            f"<td>{escape(str(o.get('first_date') or '–'))}</td>"
+            f"<td>{escape(str(o.get('last_date') or '–'))}</td></tr>"
         )
     body = [
         f"<h1>Skills record: {escape(operator)}</h1>",
@@ -260,7 +311,8 @@ def skills_html(r: Report, operator: str) -> str:
         '<table><thead><tr><th class="t">product</th><th class="t">variant</th><th class="t">level</th>'
         "<th>units</th><th>first-time-right (recent)</th><th>pace (recent)</th><th>first unit</th>"
         f"<th>last unit</th></tr></thead><tbody>{''.join(rows)}</tbody></table>",
-        f'<p class="note">Levels: {"; ".join(f"{lv.rank} {lv.name}" for lv in LEVELS)} (see the report for the '
+        f'<p class="note">Levels: {"; ".join(f"{lv.rank} {lv.name}" for lv in LEVELS)} '
+        "(see the report for the "
         f"thresholds; recent = the last {RECENT_UNITS} units).</p>",
         '<div class="sign"><div>operator</div><div>supervisor</div><div>date</div></div>',
     ]

@@ -83,16 +83,21 @@ _PLAIN = (str, int, bool, type(None))
 
 
 def make_table(
-    name: str, title: str, columns: Sequence[str], rows: Iterable[Sequence[Value]], note: str = ""
+    name: str, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], note: str = ""
 ) -> Table:
     """A table with plain values: floats rounded to 3 decimals, NaN as None, numpy/Decimal converted."""
     return Table(
-        name, title, tuple(columns),
-        tuple(tuple(v if type(v) in _PLAIN else _clean(v) for v in r) for r in rows), note,
+        name,
+        title,
+        tuple(columns),
+        tuple(tuple(_clean(v) for v in r) for r in rows),
+        note,
     )
 
 
 def _clean(v: object) -> Value:
+    if type(v) in _PLAIN:
+        return v  # type: ignore[return-value]  # str, int, bool or None
     if v is None or isinstance(v, bool | str):
         return v
     if isinstance(v, int):

@@ -26,8 +26,21 @@ from typing import Any
 from oss.report.source import Filters, Source
 
 UNIT_COLUMNS = (
-    "station", "operator", "product_id", "version", "variant", "session_id", "cycle", "utc",
-    "duration_s", "paused_s", "errors", "help", "skips", "expected_s", "unit_no",
+    "station",
+    "operator",
+    "product_id",
+    "version",
+    "variant",
+    "session_id",
+    "cycle",
+    "utc",
+    "duration_s",
+    "paused_s",
+    "errors",
+    "help",
+    "skips",
+    "expected_s",
+    "unit_no",
 )
 
 STEP_KEYS = ("product_id", "variant", "step_uid", "version")
@@ -64,7 +77,8 @@ _WORK = {
     "errors DOUBLE PRECISION, help DOUBLE PRECISION, skips DOUBLE PRECISION",
     "r_help": "utc TEXT, station TEXT, operator TEXT, product_id TEXT, variant TEXT, step_uid TEXT, "
     "seconds DOUBLE PRECISION",
-    "r_pause": "utc TEXT, station TEXT, operator TEXT, product_id TEXT, variant TEXT, seconds DOUBLE PRECISION",
+    "r_pause": "utc TEXT, station TEXT, operator TEXT, product_id TEXT, variant TEXT, "
+    "seconds DOUBLE PRECISION",
     "r_counts": "kind TEXT, n BIGINT, raised BIGINT, help_on BIGINT",
 }
 _DERIVED = ("r_sg", "r_std", "r_units", "r_sq")
@@ -97,14 +111,17 @@ def prepare(src: Source, filters: Filters, progress: Callable[[str], None] | Non
         src.execute(
             "INSERT INTO r_help SELECT utc, station, operator, product_id, variant, step_uid, "
             "CASE WHEN next_on = 0 THEN next_t - t_mono END FROM ("
-            f"SELECT {src.utc_text()} AS utc, station, operator, product_id, COALESCE(variant, '') AS variant, "
+            f"SELECT {src.utc_text()} AS utc, station, operator, product_id, "
+            "COALESCE(variant, '') AS variant, "
             f"step_uid, t_mono, {on} AS is_on, LEAD(t_mono) OVER w AS next_t, LEAD({on}) OVER w AS next_on "
-            f"FROM {ev} WHERE kind = 'help' AND {where} WINDOW w AS (PARTITION BY session_id ORDER BY seq)) h "
+            f"FROM {ev} WHERE kind = 'help' AND {where} "
+            "WINDOW w AS (PARTITION BY session_id ORDER BY seq)) h "
             "WHERE is_on = 1",
             args,
         )
         src.execute(
-            f"INSERT INTO r_pause SELECT {src.utc_text()}, station, operator, product_id, COALESCE(variant, ''), "
+            f"INSERT INTO r_pause SELECT {src.utc_text()}, station, operator, product_id, "
+            "COALESCE(variant, ''), "
             f"COALESCE({src.num('paused_s')}, 0) FROM {ev} WHERE kind = 'resume' AND {where}",
             args,
         )
@@ -116,7 +133,8 @@ def prepare(src: Source, filters: Filters, progress: Callable[[str], None] | Non
             args,
         )
         src.execute(
-            f"INSERT INTO r_counts SELECT '_sessions', COUNT(DISTINCT session_id), 0, 0 FROM {ev} WHERE {where}",
+            "INSERT INTO r_counts SELECT '_sessions', COUNT(DISTINCT session_id), 0, 0 "
+            f"FROM {ev} WHERE {where}",
             args,
         )
     _derive(src)
@@ -147,9 +165,12 @@ def _derive(src: Source) -> None:
     )
     join = " AND ".join(f"g.{c} = s.{c}" for c in STEP_KEYS)
     src.execute(
-        "CREATE TEMP TABLE r_sq AS " + quantile_sql(
+        "CREATE TEMP TABLE r_sq AS "
+        + quantile_sql(
             f"(SELECT g.gid, s.duration_s FROM r_steps s JOIN r_sg g ON {join} "
-            "WHERE s.result = 'done' AND s.duration_s IS NOT NULL) d0", ("gid",), "duration_s",
+            "WHERE s.result = 'done' AND s.duration_s IS NOT NULL) d0",
+            ("gid",),
+            "duration_s",
         )
     )
 
@@ -174,7 +195,8 @@ def quantile_sql(table: str, keys: tuple[str, ...], value: str, where: str = "1 
         lo = f"((n - 1) * {p}) / 100"
         frac = f"(CAST((n - 1) * {p} - {lo} * 100 AS DOUBLE PRECISION) / 100)"
         cols.append(
-            f"SUM(CASE WHEN r = {lo} THEN v * (1 - {frac}) WHEN r = {lo} + 1 THEN v * {frac} ELSE 0 END) AS q{p}"
+            f"SUM(CASE WHEN r = {lo} THEN v * (1 - {frac}) "
+            f"WHEN r = {lo} + 1 THEN v * {frac} ELSE 0 END) AS q{p}"
         )
     return (
         f"SELECT {k}, MAX(n) AS n, {', '.join(cols)} FROM (SELECT {k}, {value} AS v, "

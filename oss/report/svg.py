@@ -61,12 +61,15 @@ def _y_axis(out: list[str], y: _Axis, w: int, label: str) -> None:
         py = y(t)
         out.append(f'<line x1="{PAD_L}" x2="{w - PAD_R}" y1="{py:.1f}" y2="{py:.1f}" stroke="{GRID}"/>')
         out.append(f'<text x="{PAD_L - 4}" y="{py + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
-    out.append(f'<text x="12" y="{PAD_T + 4}" transform="rotate(-90 12 {PAD_T + 4})" text-anchor="end">'
-               f"{escape(label)}</text>")
+    out.append(
+        f'<text x="12" y="{PAD_T + 4}" transform="rotate(-90 12 {PAD_T + 4})" text-anchor="end">'
+        f"{escape(label)}</text>"
+    )
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, y_label: str = "",
-              w: int = W, h: int = H) -> str:
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], title: str, y_label: str = "", w: int = W, h: int = H
+) -> str:
     """Vertical bars, one per label (labels thinned out when there are many)."""
     out = _open(title, w, h)
     top = max([*values, 0.0]) or 1.0
@@ -77,8 +80,10 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str, y_labe
     every = max(1, math.ceil(n / 14))
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         x = PAD_L + i * bw
-        out.append(f'<rect x="{x + bw * 0.1:.1f}" y="{y(v):.1f}" width="{max(bw * 0.8, 0.5):.1f}" '
-                   f'height="{y(0) - y(v):.1f}" fill="{ACCENT}"><title>{escape(lab)}: {_fmt(v)}</title></rect>')
+        out.append(
+            f'<rect x="{x + bw * 0.1:.1f}" y="{y(v):.1f}" width="{max(bw * 0.8, 0.5):.1f}" '
+            f'height="{y(0) - y(v):.1f}" fill="{ACCENT}"><title>{escape(lab)}: {_fmt(v)}</title></rect>'
+        )
         if i % every == 0:
             out.append(
                 f'<text x="{x + bw / 2:.1f}" y="{h - PAD_B + 14}" text-anchor="middle">{escape(lab)}</text>'
@@ -98,8 +103,18 @@ class Series:
     dashed: bool = False
 
 
-def line_chart(series: Sequence[Series], title: str, x_label: str, y_label: str, *, log_x: bool = False,
-               hline: float | None = None, hline_label: str = "", w: int = W, h: int = H) -> str:
+def line_chart(
+    series: Sequence[Series],
+    title: str,
+    x_label: str,
+    y_label: str,
+    *,
+    log_x: bool = False,
+    hline: float | None = None,
+    hline_label: str = "",
+    w: int = W,
+    h: int = H,
+) -> str:
     """Lines (and dots) for each series, an optional horizontal reference line (the standard)."""
     out = _open(title, w, h)
     xs = [x for s in series for x in s.xs] or [1.0]
@@ -120,15 +135,21 @@ def line_chart(series: Sequence[Series], title: str, x_label: str, y_label: str,
     )
     if hline is not None:
         py = y(hline)
-        out.append(f'<line x1="{PAD_L}" x2="{w - PAD_R}" y1="{py:.1f}" y2="{py:.1f}" stroke="{WARN}" '
-                   'stroke-dasharray="6 3"/>')
-        out.append(f'<text x="{w - PAD_R - 2}" y="{py - 4:.1f}" text-anchor="end" fill="{WARN}">'
-                   f"{escape(hline_label)}</text>")
+        out.append(
+            f'<line x1="{PAD_L}" x2="{w - PAD_R}" y1="{py:.1f}" y2="{py:.1f}" stroke="{WARN}" '
+            'stroke-dasharray="6 3"/>'
+        )
+        out.append(
+            f'<text x="{w - PAD_R - 2}" y="{py - 4:.1f}" text-anchor="end" fill="{WARN}">'
+            f"{escape(hline_label)}</text>"
+        )
     for s in series:
         pts = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(s.xs, s.ys, strict=True))
         dash = ' stroke-dasharray="2 2"' if s.dashed else ""
-        out.append(f'<polyline points="{pts}" fill="none" stroke="{s.color}" stroke-width="1.5"{dash}>'
-                   f"<title>{escape(s.name)}</title></polyline>")
+        out.append(
+            f'<polyline points="{pts}" fill="none" stroke="{s.color}" stroke-width="1.5"{dash}>'
+            f"<title>{escape(s.name)}</title></polyline>"
+        )
         if s.dots:
             out += [
                 f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="2.2" fill="{s.color}"/>'
@@ -145,13 +166,20 @@ def _legend(series: Sequence[Series], w: int) -> str:
     for i, s in enumerate(series):
         yy = PAD_T + 6 + i * 13
         dash = ' stroke-dasharray="2 2"' if s.dashed else ""
-        parts.append(f'<line x1="{x}" x2="{x + 16}" y1="{yy}" y2="{yy}" stroke="{s.color}" stroke-width="2"{dash}/>'
-                     f'<text x="{x + 20}" y="{yy + 4}">{escape(s.name)}</text>')
+        parts.append(
+            f'<line x1="{x}" x2="{x + 16}" y1="{yy}" y2="{yy}" stroke="{s.color}" stroke-width="2"{dash}/>'
+            f'<text x="{x + 20}" y="{yy + 4}">{escape(s.name)}</text>'
+        )
     return "".join(parts)
 
 
-def box_rows(rows: Sequence[tuple[str, float | None, float | None, float | None, float | None, float | None,
-                                  float | None]], title: str, w: int = W) -> str:
+def box_rows(
+    rows: Sequence[
+        tuple[str, float | None, float | None, float | None, float | None, float | None, float | None]
+    ],
+    title: str,
+    w: int = W,
+) -> str:
     """One horizontal box per row: (label, p10, p25, median, p75, p90, expected); the expected time is a
     red tick. Whiskers p10–p90, box p25–p75, bar at the median."""
     lab_w = 150
@@ -160,8 +188,10 @@ def box_rows(rows: Sequence[tuple[str, float | None, float | None, float | None,
     vals = [v for r in rows for v in r[1:] if v is not None] or [1.0]
     x = _Axis(0.0, max(vals) * 1.05, lab_w, w - PAD_R)
     for t in nice_ticks(x.lo, x.hi, 6):
-        out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{PAD_T}" y2="{h - PAD_B}" stroke="{GRID}"/>'
-                   f'<text x="{x(t):.1f}" y="{h - PAD_B + 14}" text-anchor="middle">{_fmt(t)}</text>')
+        out.append(
+            f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{PAD_T}" y2="{h - PAD_B}" stroke="{GRID}"/>'
+            f'<text x="{x(t):.1f}" y="{h - PAD_B + 14}" text-anchor="middle">{_fmt(t)}</text>'
+        )
     out.append(f'<text x="{(lab_w + w) / 2:.0f}" y="{h - 4}" text-anchor="middle">seconds</text>')
     for i, (lab, p10, p25, p50, p75, p90, exp) in enumerate(rows):
         cy = PAD_T + 9 + 18 * i
@@ -169,13 +199,19 @@ def box_rows(rows: Sequence[tuple[str, float | None, float | None, float | None,
         if p10 is not None and p90 is not None:
             out.append(f'<line x1="{x(p10):.1f}" x2="{x(p90):.1f}" y1="{cy}" y2="{cy}" stroke="{INK}"/>')
         if p25 is not None and p75 is not None:
-            out.append(f'<rect x="{x(p25):.1f}" y="{cy - 6}" width="{max(x(p75) - x(p25), 1):.1f}" height="12" '
-                       f'fill="{SOFT}" stroke="{INK}"/>')
+            out.append(
+                f'<rect x="{x(p25):.1f}" y="{cy - 6}" width="{max(x(p75) - x(p25), 1):.1f}" height="12" '
+                f'fill="{SOFT}" stroke="{INK}"/>'
+            )
         if p50 is not None:
-            out.append(f'<line x1="{x(p50):.1f}" x2="{x(p50):.1f}" y1="{cy - 7}" y2="{cy + 7}" stroke="{INK}" '
-                       'stroke-width="2.5"/>')
+            out.append(
+                f'<line x1="{x(p50):.1f}" x2="{x(p50):.1f}" y1="{cy - 7}" y2="{cy + 7}" stroke="{INK}" '
+                'stroke-width="2.5"/>'
+            )
         if exp is not None:
-            out.append(f'<line x1="{x(exp):.1f}" x2="{x(exp):.1f}" y1="{cy - 8}" y2="{cy + 8}" stroke="{WARN}" '
-                       'stroke-width="2" stroke-dasharray="3 2"/>')
+            out.append(
+                f'<line x1="{x(exp):.1f}" x2="{x(exp):.1f}" y1="{cy - 8}" y2="{cy + 8}" stroke="{WARN}" '
+                'stroke-width="2" stroke-dasharray="3 2"/>'
+            )
     out.append("</svg>")
     return "\n".join(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,7 +20,7 @@ from oss.instructions import load_instruction
 from oss.log.resume import ResumePoint
 from oss.log.store import EventStore
 from oss.records import OssError
-from oss.station.loop import Station, StationParts
+from oss.station.loop import Camera, Station, StationParts
 
 log = logging.getLogger("oss.station")
 DEFAULT_INSTRUCTIONS = Path(__file__).resolve().parents[2] / "instructions" / "led_fixture.yaml"
@@ -43,7 +44,9 @@ def _real_camera_calibration(cfg: StationConfig, display: Display, camera: objec
             while frame is None and time.monotonic() < deadline:
                 frame = camera.read_latest(timeout=0.5)  # type: ignore[attr-defined]
             if frame is None:
-                raise OssError("the camera delivers no frames: check the cable and 'oss run --camera' setting")
+                raise OssError(
+                    "the camera delivers no frames: check the cable and 'oss run --camera' setting"
+                )
             return frame.image
 
         cal = cal.with_radiometry(measure_radiometry(capture, cal))
@@ -54,7 +57,9 @@ def _ask_resume(point: ResumePoint, display: Display) -> bool:
     """Wait for the operator's answer to the resume question: NEXT resumes, BACK starts a new unit."""
     from oss.records import Button
 
-    log.info("unfinished unit %s at step %s: NEXT resumes, BACK starts over", point.cycle, point.next_step_index)
+    log.info(
+        "unfinished unit %s at step %s: NEXT resumes, BACK starts over", point.cycle, point.next_step_index
+    )
     deadline = time.monotonic() + 60.0
     while time.monotonic() < deadline:
         for k in display.poll_keys():
@@ -94,11 +99,25 @@ def build_and_run(
     with ExitStack() as stack:
         Path(cfg.log).parent.mkdir(parents=True, exist_ok=True)
         store = stack.enter_context(EventStore(cfg.log, cfg.station_id))
+        if cfg.fleet_dsn or os.environ.get("OSS_FLEET_DSN"):
+            from oss.log.fleet import FleetForwarder
+
+            # forwards what the local log holds to the central store, in the background; outages lose nothing
+            stack.enter_context(FleetForwarder(cfg.log, cfg.fleet_dsn))
         display = open_display(cfg.display, screen_index=cfg.screen)
         stack.callback(display.close)
         inputs: list[object] = []
         followers: list[object] = []
+        status_sources: list[object] = []
         on_step = None
+        camera: Camera
+        if cfg.devices:
+            from oss.hardware import DeviceManager
+
+            devices = stack.enter_context(DeviceManager.from_station(cfg))
+            inputs.append(devices)
+            followers.append(devices)
+            status_sources.append(devices)
         if sim_spec is not None:
             from dataclasses import replace
 
@@ -112,15 +131,22 @@ def build_and_run(
             bench = VirtualBench(scenario, instruction)
             calibration = calibrate_sim(bench)
             holder: dict[str, Station] = {}
-            camera = SimCamera(bench, lambda: holder["station"].projector_image if "station" in holder else None)
+            camera = SimCamera(
+                bench, lambda: holder["station"].projector_image if "station" in holder else None
+            )
             inputs.append(camera)
             on_step = camera.show
         else:
             from oss.camera import open_source
 
             camera = stack.enter_context(
-                open_source(cfg.camera, size=cfg.camera_size, fps=cfg.camera_fps,
-                            exposure=cfg.exposure, white_balance=cfg.white_balance)
+                open_source(
+                    cfg.camera,
+                    size=cfg.camera_size,
+                    fps=cfg.camera_fps,
+                    exposure=cfg.exposure,
+                    white_balance=cfg.white_balance,
+                )
             )
             calibration = _real_camera_calibration(cfg, display, camera)
         recorder = None
@@ -139,7 +165,7 @@ def build_and_run(
             instruction=instruction,
             variant=variant,
             calibration=calibration,
-            camera=camera,  # type: ignore[arg-type]
+            camera=camera,
             display=display,
             store=store,
             operator=operator,
@@ -149,6 +175,7 @@ def build_and_run(
             recorder=recorder,
             inputs=inputs,  # type: ignore[arg-type]
             followers=followers,  # type: ignore[arg-type]
+            status_sources=status_sources,  # type: ignore[arg-type]
             sim_time=bench is not None,
             realtime_fps=(bench.fps if bench is not None and (realtime or cfg.display == "window") else None),
             on_step=on_step,
@@ -181,4 +208,3 @@ def build_and_run(
 
             summary["frame_ms"] = _stats(result.frame_ms)
     return summary
-

@@ -20,30 +20,52 @@ DEFAULT_SCENARIO = "sim:led_basic"
 log = logging.getLogger("oss.station")
 
 
-def add_commands(sub: argparse._SubParsersAction, commands: dict[str, Callable[[argparse.Namespace], int]]) -> None:
+def add_commands(
+    sub: argparse._SubParsersAction, commands: dict[str, Callable[[argparse.Namespace], int]]
+) -> None:
     p = sub.add_parser(
         "run",
         help="run a station (default: the LED fixture on the virtual bench)",
         description="Run a station. Flags override the station file (--station).",
     )
-    p.add_argument("--station", metavar="FILE", help="station configuration file (camera, projector, devices, log)")
-    p.add_argument("--instructions", metavar="FILE", help="instruction file (default: the LED fixture sample)")
+    p.add_argument(
+        "--station", metavar="FILE", help="station configuration file (camera, projector, devices, log)"
+    )
+    p.add_argument(
+        "--instructions", metavar="FILE", help="instruction file (default: the LED fixture sample)"
+    )
     p.add_argument("--variant", help="product variant (default: the instruction's first)")
     p.add_argument("--camera", help="camera index, device, URL, video file, image folder, or sim:SCENARIO")
     p.add_argument("--calibration", metavar="FILE", help="calibration file (a sim: camera calibrates itself)")
-    p.add_argument("--display", choices=("window", "none"), help="projector output (default: window if a display exists)")
+    p.add_argument(
+        "--display", choices=("window", "none"), help="projector output (default: window if a display exists)"
+    )
     p.add_argument("--screen", type=int, help="screen number of the projector")
-    p.add_argument("--record", metavar="FILE", help="write a video of the projector and camera views side by side")
+    p.add_argument(
+        "--record", metavar="FILE", help="write a video of the projector and camera views side by side"
+    )
     p.add_argument("--log", metavar="FILE", help="event log (SQLite)")
     p.add_argument("--operator", default="", help="operator id")
     p.add_argument("--language", help="operator language (default: the instruction's)")
     p.add_argument("--max-cycles", type=int, help="stop after this many units")
-    p.add_argument("--summary-json", metavar="FILE", help="write a run summary (with a sim: camera, against ground truth)")
+    p.add_argument(
+        "--summary-json",
+        metavar="FILE",
+        help="write a run summary (with a sim: camera, against ground truth)",
+    )
     p.add_argument("--truth-json", metavar="FILE", help="with a sim: camera, write its ground truth")
-    p.add_argument("--resume", choices=("ask", "yes", "no"), default="ask",
-                   help="an unfinished unit in the log: ask on the projection, resume it, or start a new one")
-    p.add_argument("--realtime", action="store_true", help="pace a sim: run like a real camera (default with a window)")
-    p.add_argument("--demo", action="store_true", help="the demo: LED fixture, virtual bench, 2 units, files under out/")
+    p.add_argument(
+        "--resume",
+        choices=("ask", "yes", "no"),
+        default="ask",
+        help="an unfinished unit in the log: ask on the projection, resume it, or start a new one",
+    )
+    p.add_argument(
+        "--realtime", action="store_true", help="pace a sim: run like a real camera (default with a window)"
+    )
+    p.add_argument(
+        "--demo", action="store_true", help="the demo: LED fixture, virtual bench, 2 units, files under out/"
+    )
     commands["run"] = run_command
 
 
@@ -54,8 +76,12 @@ def _settings(args: argparse.Namespace) -> tuple[StationConfig, dict[str, object
         out = Path("out")
         out.mkdir(exist_ok=True)
         cfg = replace(cfg, log=str(out / "demo.sqlite"))
-        extra.update(record=str(out / "demo.mp4"), summary=str(out / "demo_summary.json"),
-                     truth=str(out / "demo_truth.json"), max_cycles=args.max_cycles or 2)
+        extra.update(
+            record=str(out / "demo.mp4"),
+            summary=str(out / "demo_summary.json"),
+            truth=str(out / "demo_truth.json"),
+            max_cycles=args.max_cycles or 2,
+        )
     if args.camera:
         cfg = replace(cfg, camera=args.camera)
     if args.calibration:

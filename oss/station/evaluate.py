@@ -43,7 +43,9 @@ class StepVerdict:
 
 def step_verdicts(events: Sequence[LogEvent], gt: GroundTruth) -> list[StepVerdict]:
     frame = 1.0 / gt.fps
-    advanced = {(e.step_uid, e.cycle): e.t for e in events if e.kind == "step_end" and e.get("result") == "done"}
+    advanced = {
+        (e.step_uid, e.cycle): e.t for e in events if e.kind == "step_end" and e.get("result") == "done"
+    }
     out: list[StepVerdict] = []
     seen: set[tuple[str, int]] = set()
     for s in gt.steps:
@@ -80,7 +82,11 @@ def evaluate(events: Sequence[LogEvent], gt: GroundTruth, frame_ms: Sequence[flo
     detected = 0
     for p in wrong:
         for i, e in enumerate(raised):
-            if i not in used and e.get("bin") == p.bin and p.t_enter - 0.5 <= e.t <= p.t_leave + WRONG_PICK_WINDOW_S:
+            if (
+                i not in used
+                and e.get("bin") == p.bin
+                and p.t_enter - 0.5 <= e.t <= p.t_leave + WRONG_PICK_WINDOW_S
+            ):
                 used.add(i)
                 detected += 1
                 break

@@ -15,6 +15,7 @@ tick without a new frame still serves inputs and timers. The virtual bench is dr
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,8 @@ from oss.perception.pipeline import Perception
 from oss.records import CameraStatus, Frame, InputEvent, LogEvent, Observation, Phase, StationState
 from oss.render.renderer import Renderer
 
+log = logging.getLogger("oss.station")
+
 
 class Camera(Protocol):
     """What the loop needs of a frame source (``oss.camera.FrameSource`` or the simulator link)."""
@@ -47,6 +50,22 @@ class Camera(Protocol):
 
 class InputSource(Protocol):
     def poll_inputs(self) -> list[InputEvent]: ...
+
+
+class StatusReport(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
+
+    def log_data(self) -> dict[str, str | int | float | bool | None]: ...
+
+
+class StatusSource(Protocol):
+    """Devices that report being lost and back (serial devices)."""
+
+    def status_events(self) -> Sequence[StatusReport]: ...
 
 
 class Follower(Protocol):
@@ -81,6 +100,7 @@ class StationParts:
     recorder: VideoRecorder | None = None
     inputs: Sequence[InputSource] = ()
     followers: Sequence[Follower] = ()
+    status_sources: Sequence[StatusSource] = ()
     engine_config: EngineConfig | None = None
     mm_per_px: float = 2.0
     clock: Callable[[], float] = time.monotonic
@@ -101,13 +121,18 @@ class Station:
             language=parts.language,
             max_cycles=parts.max_cycles,
         )
-        self.perception = Perception(parts.instruction, parts.calibration, parts.variant, mm_per_px=parts.mm_per_px)
-        self.renderer = Renderer(parts.instruction, parts.calibration, parts.variant, language=parts.language or "en")
+        self.perception = Perception(
+            parts.instruction, parts.calibration, parts.variant, mm_per_px=parts.mm_per_px
+        )
+        self.renderer = Renderer(
+            parts.instruction, parts.calibration, parts.variant, language=parts.language or "en"
+        )
         self.session_id = parts.store.open_session(parts.operator, parts.instruction, parts.variant)
         self.result = RunResult(session_id=self.session_id)
         self._shown: np.ndarray | None = None
         self._now = 0.0
         self._message = ""
+        self._device_message = ""
         self._obs: Observation | None = None
         self._log_failed = False
 
@@ -124,9 +149,7 @@ class Station:
         except LogStorageError as e:  # kept in memory by the store and retried with the next append
             self._log_failed = True
             self._message = "LOG FULL: call the supervisor"
-            import logging
-
-            logging.getLogger("oss.station").error("%s", e)
+            log.error("%s", e)
 
     def _note(self, kind: str, **data: str | int | float | bool | None) -> None:
         st = self.engine.state
@@ -158,7 +181,9 @@ class Station:
                     self.perception.begin_run_step(step)
         if any(ev.kind in ("step_start", "cycle_end", "session_end") for ev in events) and self.p.on_step:
             st = self.engine.state
-            shown = st.step_uid if st.phase in (Phase.RUNNING, Phase.ERROR, Phase.PAUSED, Phase.HELP) else None
+            shown = (
+                st.step_uid if st.phase in (Phase.RUNNING, Phase.ERROR, Phase.PAUSED, Phase.HELP) else None
+            )
             self.p.on_step(shown, st.cycle)
 
     def tick(self) -> bool:
@@ -169,6 +194,10 @@ class Station:
         for st in self.p.camera.status_events():
             self._message = "" if st.ok else f"CAMERA: {st.message}"
             self._note("camera", ok=st.ok, message=st.message)
+        for status_src in self.p.status_sources:
+            for ds in status_src.status_events():
+                self._device_message = "" if ds.ok else f"DEVICE: {ds.message}"
+                self._note("device", **ds.log_data())
         quit_reason = ""
         inputs: list[InputEvent] = []
         for k in self.p.display.poll_keys():
@@ -190,8 +219,9 @@ class Station:
         self._after_events(events)
         self._log(events)  # durable before anything shows the consequence
         state = self.engine.state
-        if self._message and not state.message:
-            state = replace(state, message=self._message)
+        message = self._message or self._device_message
+        if message and not state.message:
+            state = replace(state, message=message)
         image = self.renderer.render(state, self._obs)
         if frame is not None:
             self.result.frame_ms.append((time.perf_counter() - t0) * 1000.0)

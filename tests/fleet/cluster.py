@@ -5,6 +5,7 @@ Runs the server programs as the ``postgres`` user when the tests run as root (Po
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shlex
@@ -65,8 +66,6 @@ class LocalCluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)

@@ -31,10 +31,14 @@ def _same(a: Report, b: Report) -> None:
 
 @pytest.mark.parametrize(
     "filters",
-    [Filters(), Filters(operators=("anna", "cara")), Filters(since_utc="2025-03-04T13:10:00.000+00:00"),
-     Filters(stations=("st2",), products=("widget",))],
+    [
+        Filters(),
+        Filters(operators=("anna", "cara")),
+        Filters(since_utc="2025-03-04T13:10:00.000+00:00"),
+        Filters(stations=("st2",), products=("widget",)),
+    ],
     ids=["all", "operators", "since", "station"],
-)  # fmt: skip
+)
 def test_postgres_report_equals_union_of_files(tmp_path: Path, fleet_db: str, filters: Filters) -> None:
     paths = scenario(tmp_path)
     for p in paths:

@@ -159,3 +159,13 @@ def test_firmware_rejects_garbage_and_drives_the_stack_light(board: Board) -> No
         board.toggles["D6"] = 0
     # the host is gone: after 2 s the firmware turns green off and blinks yellow on its own
     assert wait_for(lambda: board.toggles["D6"] >= 4 and board.outputs("D5", "D7") == (0, 0), 8.0)
+
+
+def test_every_kind_of_firmware_compiles_and_fits(tmp_path: Path) -> None:
+    done = subprocess.run(["make", "-C", str(HW / "firmware"), "all-kinds", f"BUILD={tmp_path}"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for kind in ("pedal", "buttonbox", "stacklight", "picklight"):
+        hex_file = tmp_path / f"oss-{kind}.hex"
+        size = sum(int(line[1:3], 16) for line in hex_file.read_text().splitlines() if line[7:9] == "00")
+        assert 0 < size < 30 * 1024  # the ATmega328P has 32 KiB of flash, 2 KiB of it for the bootloader

@@ -75,13 +75,17 @@ def test_validate_command_exit_codes(workdir: Path) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1
     assert f"{bad}:{line}:" in out.stdout
-    ok = subprocess.run([sys.executable, "-m", "oss.cli", "validate", str(SAMPLE)], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "oss.cli", "validate", str(SAMPLE)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
 def test_every_problem_reported_at_once(workdir: Path) -> None:
     text = SAMPLE.read_text()
-    text = text.replace("expected_s: 7", "expected_s: fast").replace("outline: housing_seat", "outline: nowhere")
+    text = text.replace("expected_s: 7", "expected_s: fast").replace(
+        "outline: housing_seat", "outline: nowhere"
+    )
     text = text.replace("- id: thermal_pad", "- id: housing")
     path = workdir / "many.yaml"
     path.write_text(text)
@@ -93,7 +97,8 @@ def test_every_problem_reported_at_once(workdir: Path) -> None:
 
 def test_missing_translation_is_warning_unless_strict(workdir: Path) -> None:
     text = SAMPLE.read_text().replace(
-        "text: {en: Put the housing in the jig, nl: Leg de behuizing in de mal}", "text: {en: Put the housing in the jig}"
+        "text: {en: Put the housing in the jig, nl: Leg de behuizing in de mal}",
+        "text: {en: Put the housing in the jig}",
     )
     path = workdir / "untranslated.yaml"
     path.write_text(text)
@@ -101,7 +106,10 @@ def test_missing_translation_is_warning_unless_strict(workdir: Path) -> None:
     assert [p.severity for p in problems] == ["warning"]
     assert "no nl translation" in problems[0].message
     load_instruction(path)  # warnings don't stop loading
-    run = lambda *a: subprocess.run([sys.executable, "-m", "oss.cli", "validate", *a, str(path)], capture_output=True)  # noqa: E731
+
+    def run(*a: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "oss.cli", "validate", *a, str(path)], capture_output=True)
+
     assert run().returncode == 0
     assert run("--strict").returncode == 1
 

@@ -193,7 +193,9 @@ def scenario(folder: Path) -> list[Path]:
     b = LogBuilder(st1, "st1")
     b.session("anna", instruction(version="1"))
     extras: dict[int, dict[str, dict[int, int] | dict[int, float]]] = {
-        1: {"errors": {1: 1}}, 2: {"help_s": {0: 5.0}}, 3: {"pause_s": {2: 60.0}},
+        1: {"errors": {1: 1}},
+        2: {"help_s": {0: 5.0}},
+        3: {"pause_s": {2: 60.0}},
     }
     for n in range(1, 7):
         b.unit(anna_durations(n), **extras.get(n, {}))  # type: ignore[arg-type]

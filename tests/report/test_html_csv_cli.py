@@ -70,15 +70,42 @@ def test_cli_report_with_filters(
     scenario_logs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "r"
-    argv = ["report", *map(str, scenario_logs), "--out", str(out), "--tz", "Europe/Amsterdam",
-            "--since", "2025-03-04", "--until", "2025-03-04", "--operator", "cara"]
+    argv = [
+        "report",
+        *map(str, scenario_logs),
+        "--out",
+        str(out),
+        "--tz",
+        "Europe/Amsterdam",
+        "--since",
+        "2025-03-04",
+        "--until",
+        "2025-03-04",
+        "--operator",
+        "cara",
+    ]
     assert _cli(argv) == 0
     said = capsys.readouterr()
     assert "30 units" in said.out and "oss report:" in said.err  # result on stdout, progress on stderr
     with (out / "summary.csv").open(newline="", encoding="utf-8") as f:
         summary = {r["item"]: r["value"] for r in csv.DictReader(f)}
     assert summary["units"] == "30" and summary["operators"] == "1"
-    assert _cli(["report", *map(str, scenario_logs), "--out", str(tmp_path / "q"), "--until", "2025-03-03",
-                 "--tz", "UTC", "-q", "--no-skills"]) == 0
+    assert (
+        _cli(
+            [
+                "report",
+                *map(str, scenario_logs),
+                "--out",
+                str(tmp_path / "q"),
+                "--until",
+                "2025-03-03",
+                "--tz",
+                "UTC",
+                "-q",
+                "--no-skills",
+            ]
+        )
+        == 0
+    )
     assert not (tmp_path / "q" / "skills").exists()
     assert "6 units" in capsys.readouterr().out

@@ -1,0 +1,95 @@
+"""MediaPipe's own reference output for the real hand photos, and the comparison with ``oss hands``.
+
+The reference is MediaPipe's legacy ``mp.solutions.hands.Hands(static_image_mode=True,
+model_complexity=1)``: the same palm_detection_full and hand_landmark_full models, through the older
+graph. Its handedness assumes a mirrored (selfie) image, so its labels are swapped before comparing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tests.conftest import SHARED_DATA
+
+HANDS_DIR = SHARED_DATA / "hands"
+SWAP = {"Left": "Right", "Right": "Left"}
+
+
+def photo_paths() -> list[Path]:
+    return sorted(HANDS_DIR.glob("*/*.jpg"))
+
+
+def legacy_reference(paths: list[Path]) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """Per image path: (handedness for an unmirrored image, 21×2 px) per hand, from the legacy solution."""
+    import mediapipe as mp
+
+    out: dict[str, list[tuple[str, np.ndarray]]] = {}
+    with mp.solutions.hands.Hands(static_image_mode=True, model_complexity=1, max_num_hands=2) as legacy:
+        for p in paths:
+            bgr = cv2.imread(str(p))
+            h, w = bgr.shape[:2]
+            res = legacy.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            hands = []
+            for lms, hd in zip(res.multi_hand_landmarks or [], res.multi_handedness or [], strict=True):
+                pts = np.array([[q.x * w, q.y * h] for q in lms.landmark])
+                hands.append((SWAP.get(hd.classification[0].label, ""), pts))
+            out[str(p)] = hands
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    images: int
+    images_with_hands: int
+    reference_images_with_hands: int
+    matched_hands: int
+    mean_px: list[float]  # per matched hand: mean landmark distance
+    max_px: list[float]  # per matched hand: largest landmark distance
+    handedness_agree: int
+
+    def summary(self) -> dict[str, object]:
+        m = np.asarray(self.mean_px)
+        return {
+            "images": self.images,
+            "images_with_hands": self.images_with_hands,
+            "reference_images_with_hands": self.reference_images_with_hands,
+            "matched_hands": self.matched_hands,
+            "landmark_px_mean": round(float(m.mean()), 3),
+            "landmark_px_median_of_hand_means": round(float(np.median(m)), 3),
+            "landmark_px_max": round(float(max(self.max_px)), 3),
+            "hands_within_3px_mean": int((m <= 3.0).sum()),
+            "handedness_agree": self.handedness_agree,
+        }
+
+
+def compare(doc: dict[str, object], reference: dict[str, list[tuple[str, np.ndarray]]]) -> Comparison:
+    """``oss hands`` JSON against the reference: each of our hands matched to the nearest reference hand."""
+    images = doc["images"]
+    assert isinstance(images, list)
+    means: list[float] = []
+    maxes: list[float] = []
+    agree = 0
+    for im in images:
+        ref = reference[im["image"]]
+        for hand in im["hands"]:
+            ours = np.asarray(hand["landmarks_px"], np.float64)
+            if not ref:
+                continue
+            d = [np.hypot(*(ours - r).T) for _, r in ref]
+            k = int(np.argmin([x.mean() for x in d]))
+            means.append(float(d[k].mean()))
+            maxes.append(float(d[k].max()))
+            agree += ref[k][0] == hand["handedness"]
+    return Comparison(
+        len(images),
+        sum(1 for im in images if im["hands"]),
+        sum(1 for v in reference.values() if v),
+        len(means),
+        means,
+        maxes,
+        agree,
+    )
