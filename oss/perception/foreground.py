@@ -100,13 +100,15 @@ class ForegroundModel:
         c = 2 * config.envelope_px + 3  # bridges the tolerance band along projected edges
         self._close_kernel = np.ones((c, c), np.uint8)
 
-    def _outside(self, obs: np.ndarray, expect: np.ndarray) -> np.ndarray:
-        """bool mask: ``obs`` outside ``expect`` ± noise, with a min/max envelope over neighbours."""
+    def _outside(self, obs: np.ndarray, ambient: np.ndarray, light: np.ndarray, bg: np.ndarray) -> np.ndarray:
+        """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. The projected
+        ``light`` gets a min/max envelope over neighbours (blur, misregistration); the camera clips."""
         cfg = self.cfg
+        expect = np.minimum((ambient + light) * bg, SATURATED)
         lo, hi = expect, expect
         if cfg.envelope_px > 0:
-            lo = cv2.erode(expect, self._env_kernel)
-            hi = cv2.dilate(expect, self._env_kernel)
+            lo = np.minimum((ambient + cv2.erode(light, self._env_kernel)) * bg, SATURATED)
+            hi = np.minimum((ambient + cv2.dilate(light, self._env_kernel)) * bg, SATURATED)
         thr = cfg.fg_abs_grey + cfg.fg_rel * expect
         excess = np.maximum(lo - obs, obs - hi)
         out = channel_max(excess - thr) > 0
@@ -145,8 +147,8 @@ class ForegroundModel:
         g = gains[:, 1].astype(np.float32)
         empty = self.black * a + dp * g  # what the camera should see of the empty bench now
         ratio = obs / np.maximum(empty, 1.0)
-        expect = np.minimum(empty * self.background, SATURATED)  # the camera clips: so does the prediction
-        fg = self._outside(obs, expect)
+        ambient = self.black * a
+        fg = self._outside(obs, ambient, dp * g, self.background)
         prev = self._prev_proj
         if prev is not None and prev is not proj:
             # a frame exposed while the projector changed may show either image: foreground only where the
@@ -160,9 +162,8 @@ class ForegroundModel:
                 y0, y1 = max(0, rows[0] - m), rows[-1] + 1 + m
                 x0, x1 = max(0, cols[0] - m), cols[-1] + 1 + m
                 sub = (slice(y0, y1), slice(x0, x1))
-                before = (self.black[sub] * a + self.contrast[sub] * prev[sub] * g) * self.background[sub]
-                before = np.minimum(before, SATURATED)
-                fg[sub] &= self._outside(obs[sub], before)
+                light = self.contrast[sub] * prev[sub] * g
+                fg[sub] &= self._outside(obs[sub], ambient[sub], light, self.background[sub])
         raw = fg.astype(np.uint8) * 255
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)

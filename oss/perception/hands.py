@@ -122,8 +122,10 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
             # furthest distance (robust, but a carried part or one long finger pulls it aside) ...
             far = pts[own][reach >= reach.max() - band_tip]
             way = far.mean(axis=0) - entry
-            n = float(np.hypot(*way))
-            tip_px: np.ndarray = entry + way * (float(reach.max()) / n) if n > 1e-6 else far.mean(axis=0)
+            norm = float(np.hypot(*way))
+            tip_px: np.ndarray = (
+                entry + way * (float(reach.max()) / norm) if norm > 1e-6 else far.mean(axis=0)
+            )
             # ... refined from the palm centre where both agree (an empty hand)
             fine = _fingertips(crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip)
             if float(np.hypot(*(fine - tip_px))) <= 2.0 * band_tip:

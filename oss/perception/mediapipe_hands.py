@@ -23,6 +23,7 @@ Wiring (the pipeline runs its foreground detector before further detectors)::
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,8 +52,8 @@ class TrackerConfig:
     """Settings of the MediaPipe hand tracker (bench mm, seconds)."""
 
     task_file: str | None = None  # a hand_landmarker.task; None: the models inside the mediapipe package
-    crop_mm: float = 380.0  # side of the bench square cut around each hand
-    crop_px: int = 224  # ... resampled to this (up or down) for MediaPipe
+    crop_mm: float = 560.0  # side of the bench square cut around each hand (the hand fills about a third)
+    crop_px: int = 192  # ... resampled to this (up or down): the palm detector's own input size
     hand_back_mm: float = 80.0  # the crop centre lies this far from the tip towards the arm
     max_hands: int = 2
     min_detection: float = 0.5
@@ -88,6 +89,7 @@ class TrackerStats:
     found: int = 0
     carried: int = 0
     run_frames: list[int] = field(default_factory=list)
+    detect_ms: list[float] = field(default_factory=list)  # time of each detect call
 
 
 def _mirrored(cal: Calibration) -> bool:
@@ -143,6 +145,7 @@ class MediaPipeHandTracker:
 
     # --- per frame ----------------------------------------------------------------------------------
     def detect(self, bench_view: BenchView, fg_mask: np.ndarray, t: float) -> tuple[Hand, ...]:
+        t_start = time.perf_counter()
         self._frame += 1
         self.stats.frames += 1
         seg = self.foreground.last if self.foreground is not None else None
@@ -152,7 +155,9 @@ class MediaPipeHandTracker:
         self._assign(tips)
         for slot in self._choose():
             self._run(slot, bench_view, seg.mask, t)
-        return self._hands(t)
+        hands = self._hands(t)
+        self.stats.detect_ms.append((time.perf_counter() - t_start) * 1000.0)
+        return hands
 
     def _assign(self, tips: list[np.ndarray]) -> None:
         """Each foreground tip keeps the slot that followed it last frame (nearest first)."""

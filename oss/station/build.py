@@ -20,6 +20,7 @@ from oss.instructions import load_instruction
 from oss.log.resume import ResumePoint
 from oss.log.store import EventStore
 from oss.records import OssError
+from oss.sim.scenario import Scenario, load_scenario
 from oss.station.loop import Camera, Station, StationParts
 
 log = logging.getLogger("oss.station")
@@ -83,9 +84,8 @@ def build_and_run(
 ) -> dict[str, object]:
     sim_spec = cfg.camera if cfg.camera.startswith("sim:") else None
     bench = None
+    scenario: Scenario | None = None
     if sim_spec is not None:
-        from oss.sim.scenario import load_scenario
-
         scenario = load_scenario(sim_spec.removeprefix("sim:"))
         instruction = load_instruction(instructions) if instructions else scenario.load_instruction()
         if variant is None:
@@ -109,8 +109,6 @@ def build_and_run(
         inputs: list[object] = []
         followers: list[object] = []
         status_sources: list[object] = []
-        on_step = None
-        camera: Camera
         if cfg.devices:
             from oss.hardware import DeviceManager
 
@@ -118,40 +116,9 @@ def build_and_run(
             inputs.append(devices)
             followers.append(devices)
             status_sources.append(devices)
-        if sim_spec is not None:
-            from dataclasses import replace
-
-            from oss.sim.bench import VirtualBench
-            from oss.station.sim_link import SimCamera, calibrate_sim
-
-            if max_cycles is not None:
-                scenario = replace(scenario, cycles=min(scenario.cycles, int(str(max_cycles))))
-            if variant != scenario.variant:
-                scenario = replace(scenario, variant=variant)
-            bench = VirtualBench(scenario, instruction)
-            calibration = calibrate_sim(bench)
-            holder: dict[str, Station] = {}
-            camera = SimCamera(
-                bench, lambda: holder["station"].projector_image if "station" in holder else None
-            )
-            inputs.append(camera)
-            on_step = camera.show
-        else:
-            from oss.camera import open_source
-
-            camera = stack.enter_context(
-                open_source(
-                    cfg.camera,
-                    size=cfg.camera_size,
-                    fps=cfg.camera_fps,
-                    exposure=cfg.exposure,
-                    white_balance=cfg.white_balance,
-                )
-            )
-            calibration = _real_camera_calibration(cfg, display, camera)
         recorder = None
         if extra.get("record"):
-            fps = bench.fps if bench is not None else cfg.camera_fps
+            fps = scenario.camera.fps if scenario is not None else cfg.camera_fps
             recorder = VideoRecorder(str(extra["record"]), fps=fps)
             stack.callback(recorder.close)
         resume: tuple[int, int] | None = None
@@ -161,30 +128,62 @@ def build_and_run(
             if go:
                 resume = (point.cycle, point.next_step_index)
                 log.info("resuming unit %d at step %d", *resume)
-        parts = StationParts(
-            instruction=instruction,
-            variant=variant,
-            calibration=calibration,
-            camera=camera,
-            display=display,
-            store=store,
+        common = dict(
             operator=operator,
             station_id=cfg.station_id,
             language=cfg.language,
-            max_cycles=int(str(max_cycles)) if max_cycles is not None else None,
             recorder=recorder,
-            inputs=inputs,  # type: ignore[arg-type]
-            followers=followers,  # type: ignore[arg-type]
-            status_sources=status_sources,  # type: ignore[arg-type]
-            sim_time=bench is not None,
-            realtime_fps=(bench.fps if bench is not None and (realtime or cfg.display == "window") else None),
-            on_step=on_step,
+            followers=followers,
+            status_sources=status_sources,
         )
-        station = Station(parts)
-        if bench is not None:
-            holder["station"] = station
+        cycles = int(str(max_cycles)) if max_cycles is not None else None
+        if scenario is not None:
+            from oss.station.sim_link import sim_station
+
+            paced = scenario.camera.fps if (realtime or cfg.display == "window") else None
+            station, bench = sim_station(
+                scenario,
+                instruction,
+                store,
+                variant=variant,
+                max_cycles=cycles,
+                display=display,
+                inputs=inputs,
+                realtime_fps=paced,
+                **common,
+            )
+        else:
+            from oss.camera import open_source
+
+            camera: Camera = stack.enter_context(
+                open_source(
+                    cfg.camera,
+                    size=cfg.camera_size,
+                    fps=cfg.camera_fps,
+                    exposure=cfg.exposure,
+                    white_balance=cfg.white_balance,
+                )
+            )
+            calibration = _real_camera_calibration(cfg, display, camera)
+            station = Station(
+                StationParts(
+                    instruction=instruction,
+                    variant=variant,
+                    calibration=calibration,
+                    camera=camera,
+                    display=display,
+                    store=store,
+                    max_cycles=cycles,
+                    inputs=inputs,  # type: ignore[arg-type]
+                    **common,  # type: ignore[arg-type]
+                )
+            )
         station.start(resume)
-        result = station.run(stop_when=(lambda: bench.finished) if bench is not None else None)
+        max_frames = extra.get("max_frames")
+        result = station.run(
+            max_frames=int(str(max_frames)) if max_frames else None,
+            stop_when=(lambda: bench.finished) if bench is not None else None,
+        )
         summary = {
             "instruction": instruction.source,
             "instruction_hash": instruction.content_hash,

@@ -48,6 +48,7 @@ def add_commands(
     p.add_argument("--operator", default="", help="operator id")
     p.add_argument("--language", help="operator language (default: the instruction's)")
     p.add_argument("--max-cycles", type=int, help="stop after this many units")
+    p.add_argument("--max-frames", type=int, help="stop after this many camera frames (trials, tests)")
     p.add_argument(
         "--summary-json",
         metavar="FILE",
@@ -100,6 +101,7 @@ def _settings(args: argparse.Namespace) -> tuple[StationConfig, dict[str, object
     extra.setdefault("summary", args.summary_json)
     extra.setdefault("truth", args.truth_json)
     extra.setdefault("max_cycles", args.max_cycles)
+    extra["max_frames"] = args.max_frames
     return cfg, extra
 
 

@@ -8,15 +8,20 @@ sees; ``follow``/``show`` tell the scripted operator which step the projection s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from oss.calibration.model import Calibration
 from oss.calibration.radiometry import measure_radiometry
+from oss.display.base import Display, NullDisplay
 from oss.instructions.model import Instruction
+from oss.log.store import EventStore
 from oss.records import CameraStatus, Frame, InputEvent
 from oss.sim.bench import VirtualBench
-from oss.sim.scenario import load_scenario
+from oss.sim.scenario import Scenario
+from oss.station.loop import Station, StationParts
 
 
 class SimCamera:
@@ -49,18 +54,51 @@ class SimCamera:
         self.bench.show_step(step_uid, cycle)
 
 
-def open_sim(spec: str, instruction: Instruction, variant: str | None) -> VirtualBench:
-    """``sim:NAME`` or ``sim:path/to/scenario.yaml`` → a virtual bench for ``instruction``."""
-    scenario = load_scenario(spec.removeprefix("sim:"))
-    if variant is not None and scenario.variant not in (None, variant):
-        from dataclasses import replace
-
-        scenario = replace(scenario, variant=variant)
-    return VirtualBench(scenario, instruction)
-
-
 def calibrate_sim(bench: VirtualBench, mm_per_px: float = 2.0) -> Calibration:
     """What 'oss calibrate' would give on this bench: its geometry, and radiometry measured through the
     simulated camera exactly as on a real station (project black, then white, capture, rectify)."""
     cal = bench.true_calibration()
     return cal.with_radiometry(measure_radiometry(bench.capture_still, cal, mm_per_px))
+
+
+def sim_station(
+    scenario: Scenario,
+    instruction: Instruction,
+    store: EventStore,
+    *,
+    variant: str | None = None,
+    max_cycles: int | None = None,
+    display: Display | None = None,
+    **parts: Any,
+) -> tuple[Station, VirtualBench]:
+    """A station whose camera, pedal and operator are the virtual bench of ``scenario``.
+
+    ``max_cycles`` also shortens the scenario to that many units; ``parts`` are further
+    :class:`StationParts` fields (recorder, operator, language, inputs, followers, ...).
+    """
+    if max_cycles is not None:
+        scenario = replace(scenario, cycles=min(scenario.cycles, max_cycles))
+    variant = variant or scenario.variant or instruction.default_variant()
+    if variant != scenario.variant:
+        scenario = replace(scenario, variant=variant)
+    bench = VirtualBench(scenario, instruction)
+    holder: list[Station] = []
+    camera = SimCamera(bench, lambda: holder[0].projector_image if holder else None)
+    station = Station(
+        StationParts(
+            instruction=instruction,
+            variant=variant,
+            calibration=calibrate_sim(bench),
+            camera=camera,
+            display=display if display is not None else NullDisplay(),
+            store=store,
+            max_cycles=max_cycles,
+            inputs=(camera, *parts.pop("inputs", ())),
+            sim_time=True,
+            on_step=camera.show,
+            station_id=parts.pop("station_id", f"sim-{scenario.name}"),
+            **parts,
+        )
+    )
+    holder.append(station)
+    return station, bench

@@ -98,8 +98,12 @@ class SyntheticBench:
         a = np.radians(angle_deg)
         c, s = np.cos(a), np.sin(a)
         # texture px (i, j) → bench: centre + R·((j - m/2 + .5), (i - m/2 + .5)) with rows flipped back
-        h = np.array([[c, -s, x], [s, c, y], [0, 0, 1]]) @ np.array([[1, 0, -m / 2 + 0.5], [0, 1, -m / 2 + 0.5], [0, 0, 1]])
-        warped = cv2.warpPerspective(img, h, (self.albedo.shape[1], self.albedo.shape[0]), flags=cv2.INTER_AREA)
+        h = np.array([[c, -s, x], [s, c, y], [0, 0, 1]]) @ np.array(
+            [[1, 0, -m / 2 + 0.5], [0, 1, -m / 2 + 0.5], [0, 0, 1]]
+        )
+        warped = cv2.warpPerspective(
+            img, h, (self.albedo.shape[1], self.albedo.shape[0]), flags=cv2.INTER_AREA
+        )
         inside = cv2.warpPerspective(np.ones_like(img), h, (self.albedo.shape[1], self.albedo.shape[0])) > 0.5
         for ch in range(3):
             self.albedo[..., ch][inside] = np.clip(warped[inside] * 1.2, 0.05, 1.2)
@@ -152,7 +156,9 @@ def projector_image(rects: Sequence[tuple[int, int, int, int]] = (), value: int 
     img = np.zeros((800, 1280, 3), np.uint8)
     for x, y, w, h in rects:
         # rects in bench mm → projector px
-        p = cv2.perspectiveTransform(np.array([[[x, y]], [[x + w, y + h]]], np.float64), PROJ_FROM_BENCH).reshape(-1, 2)
+        p = cv2.perspectiveTransform(
+            np.array([[[x, y]], [[x + w, y + h]]], np.float64), PROJ_FROM_BENCH
+        ).reshape(-1, 2)
         lo, hi = p.min(axis=0).astype(int), p.max(axis=0).astype(int)
         img[lo[1] : hi[1], lo[0] : hi[0]] = value
     return img

@@ -16,7 +16,7 @@ from oss.calibration.model import Calibration
 from oss.engine.engine import StepEngine
 from oss.perception.pipeline import Perception
 from oss.perception.rectify import measure_radiometry
-from oss.records import LogEvent, Observation, Phase
+from oss.records import Frame, LogEvent, Observation, Phase
 from oss.render.renderer import Renderer
 from oss.sim.bench import VirtualBench
 from oss.sim.scenario import Scenario, load_scenario
@@ -38,8 +38,11 @@ class Run:
     engine: StepEngine
     observations: list[Observation] = field(default_factory=list)
     events: list[LogEvent] = field(default_factory=list)
-    ms: list[float] = field(default_factory=list)  # perception time per frame
+    ms: list[float] = field(default_factory=list)  # perception wall time per frame
+    cpu_ms: list[float] = field(default_factory=list)  # perception CPU time of this thread per frame
     step_starts: list[tuple[float, str, int]] = field(default_factory=list)  # t, uid, cycle
+    last_frame: Frame | None = None
+    last_projector: np.ndarray | None = None
 
 
 def run_station(
@@ -79,10 +82,12 @@ def run_station(
         vb.show_step(state.step_uid if state.phase is not Phase.DONE else None, state.cycle)
         pj = rend.render(state, obs)
         frame = vb.next_frame(pj)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         obs = per.process(frame, pj)
         run.ms.append((time.perf_counter() - t0) * 1000.0)
+        run.cpu_ms.append((time.thread_time() - c0) * 1000.0)
         run.observations.append(obs)
+        run.last_frame, run.last_projector = frame, pj
         handle(eng.update(obs))
         for ev in vb.inputs():
             handle(eng.handle_input(ev))

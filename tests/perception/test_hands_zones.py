@@ -62,8 +62,10 @@ def test_someone_leaning_over_the_bench_is_flagged() -> None:
 
 def test_fuse_hands_takes_tracker_tip_and_landmarks() -> None:
     fg = (Hand((100.0, 100.0), area_mm2=5000.0), Hand((500.0, 300.0)))
-    mp = (Hand((510.0, 310.0), handedness="Right", landmarks_mm=((1.0, 2.0),) * 21, source="mediapipe"),
-          Hand((900.0, 600.0), source="mediapipe"))
+    mp = (
+        Hand((510.0, 310.0), handedness="Right", landmarks_mm=((1.0, 2.0),) * 21, source="mediapipe"),
+        Hand((900.0, 600.0), source="mediapipe"),
+    )
     out = fuse_hands(fg, mp)
     assert out[0] == fg[0]
     assert out[1].tip_mm == (510.0, 310.0) and out[1].handedness == "Right" and len(out[1].landmarks_mm) == 21

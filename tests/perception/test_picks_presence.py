@@ -17,7 +17,7 @@ FPS = 30.0
 
 
 def min_jerk(p0, p1, dur):  # type: ignore[no-untyped-def]
-    n = max(1, int(round(dur * FPS)))
+    n = max(1, round(dur * FPS))
     for i in range(1, n + 1):
         u = i / n
         s = u**3 * (10 - 15 * u + 6 * u * u)
@@ -25,7 +25,7 @@ def min_jerk(p0, p1, dur):  # type: ignore[no-untyped-def]
 
 
 def hold(p, dur):  # type: ignore[no-untyped-def]
-    for _ in range(int(round(dur * FPS))):
+    for _ in range(round(dur * FPS)):
         yield p
 
 
@@ -53,7 +53,9 @@ SIDE = (95.0, 290.0)
 
 
 def test_reach_in_grasp_and_out_is_one_pick() -> None:
-    picks = run(seq(min_jerk(READY, BIN_A, 0.9), hold(BIN_A, 0.5), min_jerk(BIN_A, (500, 300), 0.8), [None] * 5))
+    picks = run(
+        seq(min_jerk(READY, BIN_A, 0.9), hold(BIN_A, 0.5), min_jerk(BIN_A, (500, 300), 0.8), [None] * 5)
+    )
     assert [p.bin for p in picks] == ["bin_a"]
     assert picks[0].t_leave > picks[0].t_enter
 
@@ -65,8 +67,13 @@ def test_quick_grab_without_a_full_stop_is_a_pick_by_turning_back() -> None:
 
 def test_sweeping_across_a_bin_is_not_a_pick() -> None:
     # from the front, over the side bin, on to bin_a: a curved path through the side bin without stopping
-    path = seq(min_jerk(READY, (95.0, 180.0), 0.5), min_jerk((95.0, 180.0), (95.0, 420.0), 0.35),
-               min_jerk((95.0, 420.0), BIN_A, 0.35), hold(BIN_A, 0.5), min_jerk(BIN_A, READY, 0.8))
+    path = seq(
+        min_jerk(READY, (95.0, 180.0), 0.5),
+        min_jerk((95.0, 180.0), (95.0, 420.0), 0.35),
+        min_jerk((95.0, 420.0), BIN_A, 0.35),
+        hold(BIN_A, 0.5),
+        min_jerk(BIN_A, READY, 0.8),
+    )
     assert [p.bin for p in run(path)] == ["bin_a"]
 
 

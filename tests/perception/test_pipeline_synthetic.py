@@ -18,7 +18,10 @@ def test_pick_then_place_then_presence() -> None:
     bench = b.SyntheticBench(seed=1)
     bench.place_marker(7, 600.0, 250.0, 40.0)
     runs = ins.run_steps()
-    blink = [b.projector_image([(30, 540, 200, 140), (640, 240, 200, 120)]), b.projector_image([(30, 540, 200, 140)])]
+    blink = [
+        b.projector_image([(30, 540, 200, 140), (640, 240, 200, 120)]),
+        b.projector_image([(30, 540, 200, 140)]),
+    ]
     # the operator's tip: approach bin_a, grasp, bring the part to the seat, put it down, leave
     path: list[tuple[float, float] | None] = [None] * 6
     path += [(600 + (130 - 600) * u, 60 + (610 - 60) * u) for u in np.linspace(0, 1, 12)]

@@ -47,7 +47,9 @@ def test_projection_warp_lands_on_the_bench_rect(rect: BenchRectifier) -> None:
 
 def test_missing_radiometry_is_an_actionable_error() -> None:
     cal = b.calibration()
-    bare = Calibration(cal.camera_size, cal.projector_size, cal.bench_size_mm, cal.cam_from_bench, cal.proj_from_bench)
+    bare = Calibration(
+        cal.camera_size, cal.projector_size, cal.bench_size_mm, cal.cam_from_bench, cal.proj_from_bench
+    )
     with pytest.raises(OssError, match="oss calibrate"):
         BenchRectifier(bare, 2.0)
 

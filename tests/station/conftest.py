@@ -1,0 +1,3 @@
+from tests.xdisplay import x_display
+
+__all__ = ["x_display"]
