@@ -63,7 +63,10 @@ def photo_mask_effect() -> dict[str, object]:
             continue
         res["clean"] += 1
         h, w = img.shape[:2]
-        pat = cv2.resize(S.pattern_image((1280, 800)), (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        pat = (
+            cv2.resize(S.pattern_image((1280, 800)), (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+            / 255
+        )
         mask = np.zeros((h, w), np.uint8)
         for hand in clean:
             pts = hand.array()
@@ -124,7 +127,10 @@ def touch(st: S.SimStation) -> dict[str, object]:
     c = st.button(Button.NEXT).center_mm
     out["pass_over_events"] = len(S.run_motion(st, S.pass_over(c)).events)
     out["rest_across_events"] = len(S.run_motion(st, S.rest_across(c)).events)
-    out["latency_s_arrival_to_event"] = {"mean": round(float(np.mean(lat)), 3), "max": round(float(max(lat)), 3)}
+    out["latency_s_arrival_to_event"] = {
+        "mean": round(float(np.mean(lat)), 3),
+        "max": round(float(max(lat)), 3),
+    }
     return out
 
 
@@ -180,7 +186,6 @@ def loop(seconds: float, with_tracker: bool) -> dict[str, object]:
         out["tracker_ms_frames_with_a_mediapipe_run"] = stats(run_ms) if run_ms else None
         out["mediapipe_runs"] = trk.stats.runs
         out["mediapipe_found"] = trk.stats.found
-        out["hands_with_landmarks_frames"] = sum(1 for o in [obs] if o is not None)
         trk.close()
     return out
 

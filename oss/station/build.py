@@ -203,7 +203,7 @@ def build_and_run(
             if extra.get("truth"):
                 gt.to_json(str(extra["truth"]))
         else:
-            from oss.station.evaluate import _stats
+            from oss.station.evaluate import stats
 
-            summary["frame_ms"] = _stats(result.frame_ms)
+            summary["frame_ms"] = stats(result.frame_ms)
     return summary

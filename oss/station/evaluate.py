@@ -20,7 +20,7 @@ from oss.sim.truth import GroundTruth
 WRONG_PICK_WINDOW_S = 2.0
 
 
-def _stats(values: Sequence[float]) -> dict[str, float | None]:
+def stats(values: Sequence[float]) -> dict[str, float | None]:
     if not values:
         return {"median": None, "p95": None, "max": None, "n": 0}
     a = np.asarray(values, dtype=float)
@@ -99,8 +99,8 @@ def evaluate(events: Sequence[LogEvent], gt: GroundTruth, frame_ms: Sequence[flo
         "wrong_picks_expected": len(wrong),
         "wrong_picks_detected": detected,
         "false_errors": len(raised) - len(used),
-        "detection_latency_ms": _stats(latencies),
-        "frame_ms": _stats(frame_ms),
+        "detection_latency_ms": stats(latencies),
+        "frame_ms": stats(frame_ms),
         "cycles_completed": sum(1 for e in events if e.kind == "cycle_end"),
         "cycles_expected": len({s.cycle for s in gt.steps}),
         "problems": [

@@ -103,6 +103,7 @@ class StationParts:
     status_sources: Sequence[StatusSource] = ()
     engine_config: EngineConfig | None = None
     mm_per_px: float = 2.0
+    plain_perception: bool = False  # the reference 'plain approach' (no caching), for benchmarks
     clock: Callable[[], float] = time.monotonic
     sim_time: bool = False  # times come from the frames (virtual bench), not from the clock
     realtime_fps: float | None = None  # pace the loop (a demo in a window)
