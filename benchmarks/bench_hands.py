@@ -74,7 +74,9 @@ def photo_mask_effect() -> dict[str, object]:
             cv2.fillConvexPoly(mask, hull, (255,))
             span = float(np.ptp(pts, axis=0).max())
             k = max(3, int(0.25 * span)) | 1
-            mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+            mask = np.asarray(
+                cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))), np.uint8
+            )
         for name, masked in (("pattern_on_hand", False), ("pattern_hand_masked", True)):
             p_img = pat.copy()
             if masked:

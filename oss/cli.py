@@ -57,13 +57,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     p = sub.add_parser("schema", help="print the JSON Schema of the instruction format")
     commands["schema"] = _schema
 
-    from oss import calibration_cli, devices_cli, report_cli
+    from oss import authoring_cli, calibration_cli, devices_cli, hands_cli, operator_cli, report_cli
     from oss.station.command import add_commands as station_commands
 
     station_commands(sub, commands)
     calibration_cli.add_commands(sub, commands)
     devices_cli.add_commands(sub, commands)
     report_cli.add_commands(sub, commands)
+    authoring_cli.add_commands(sub, commands)
+    hands_cli.add_commands(sub, commands)
+    operator_cli.add_commands(sub, commands)
 
     return parser, commands
 

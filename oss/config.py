@@ -57,11 +57,14 @@ class StationConfig:
     log: str = "out/station.sqlite"
     language: str | None = None
     devices: tuple[DeviceConfig, ...] = field(default_factory=tuple)
+    touch_buttons: bool = True
+    hand_tracking: bool = False
+    hand_model: str | None = None
     fleet_dsn: str | None = None  # central PostgreSQL store; no password here (use ~/.pgpass or PGPASSWORD)
     source: str = ""
 
 
-TOP = ("station", "camera", "projector", "calibration", "log", "language", "devices", "fleet")
+TOP = ("station", "camera", "projector", "calibration", "log", "language", "devices", "fleet", "hands")
 
 
 def load_station_config(path: str | Path) -> StationConfig:
@@ -177,12 +180,28 @@ def load_station_config(path: str | Path) -> StationConfig:
                     p.error(bm, "buttons must map input numbers to buttons, like {0: next, 1: back, 2: help}")
             devs.append(DeviceConfig(kind, port, sn, name or kind, tuple(lamps), tuple(buttons)))
         kw["devices"] = tuple(devs)
+    if "hands" in top:
+        hd = r.mapping(top["hands"].value, "hands", ("touch_buttons", "tracking", "model"))
+        if hd:
+            if "touch_buttons" in hd:
+                kw["touch_buttons"] = bool(r.boolean(hd["touch_buttons"].value, "touch_buttons"))
+            if "tracking" in hd:
+                kw["hand_tracking"] = bool(r.boolean(hd["tracking"].value, "tracking"))
+            if "model" in hd:
+                m = r.string(hd["model"].value, "model")
+                if m:
+                    kw["hand_model"] = rel(m)
     if "fleet" in top:
         fl = r.mapping(top["fleet"].value, "fleet", ("dsn",), ("dsn",))
         if fl and "dsn" in fl:
             dsn = r.string(fl["dsn"].value, "fleet dsn")
-            if dsn is not None and ":" in dsn.split("@")[0].removeprefix("postgresql://").removeprefix("postgres://"):
-                p.error(fl["dsn"].value, "don't write the password in the station file: put it in ~/.pgpass or PGPASSWORD")
+            if dsn is not None and ":" in dsn.split("@")[0].removeprefix("postgresql://").removeprefix(
+                "postgres://"
+            ):
+                p.error(
+                    fl["dsn"].value,
+                    "don't write the password in the station file: put it in ~/.pgpass or PGPASSWORD",
+                )
             elif dsn:
                 kw["fleet_dsn"] = dsn
     if p.errors:

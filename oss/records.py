@@ -199,4 +199,6 @@ EVENT_KINDS = (
     "camera",
     "device",
     "reload",
+    "level",  # guidance level in effect at a session start, or changed (oss.operator.adaptive)
+    "hesitation",  # more guidance shown after a step stalled, or a supervisor called (oss.engine.guidance)
 )

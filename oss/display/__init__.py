@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from oss.records import OssError
 
-from .base import Display, KeyPress, NullDisplay, QuitRequest, key_event
+from .base import Display, KeyPress, NullDisplay, QuitRequest, TextLine, key_event
 from .pyglet_display import NO_DISPLAY, PygletDisplay, check_display_available
 from .recorder import VideoRecorder
 
@@ -41,6 +41,7 @@ __all__ = [
     "NullDisplay",
     "PygletDisplay",
     "QuitRequest",
+    "TextLine",
     "VideoRecorder",
     "key_event",
     "open_display",

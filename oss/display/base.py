@@ -5,6 +5,9 @@ source ``keyboard``; Escape or closing the window gives a ``QuitRequest``.
 
 Keys: space / right / page down = NEXT, left / backspace / page up = BACK, enter = CONFIRM,
 h = HELP, p = PAUSE, shift+s = SKIP (supervisor), escape = quit.
+
+A badge reader is a keyboard that types a code and Enter in one quick burst: the window hands such
+a burst on as one ``TextLine`` (and no key presses for its characters).
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ class QuitRequest:
     reason: str = "escape"
 
 
-KeyPress = InputEvent | QuitRequest
+@dataclass(frozen=True)
+class TextLine:
+    """A line typed in one quick burst and ended by Enter: a badge reader's code."""
+
+    text: str
+    t: float
+
+
+KeyPress = InputEvent | QuitRequest | TextLine
 
 KEY_BUTTONS: dict[str, Button] = {
     "SPACE": Button.NEXT,

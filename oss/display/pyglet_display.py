@@ -16,7 +16,10 @@ import numpy as np
 
 from oss.records import OssError
 
-from .base import KeyPress, QuitRequest, key_event
+from .base import KeyPress, QuitRequest, TextLine, key_event
+
+BURST_S = 0.1  # a badge reader types its characters closer together than this
+MIN_BADGE_CHARS = 3
 
 NO_DISPLAY = "no X display: use --display none or start Xvfb (e.g. 'Xvfb :99 &' and DISPLAY=:99)"
 
@@ -69,8 +72,11 @@ class PygletDisplay:
             w, h = size or (screen.width // 2, screen.height // 2)
             self.window = window_cls(int(w), int(h), screen=screen, vsync=vsync, caption=caption)
         self.window.set_mouse_visible(not fullscreen)
-        self.window.push_handlers(on_key_press=self._on_key_press, on_close=self._on_close)
-        self._events: list[KeyPress] = []
+        self.window.push_handlers(
+            on_key_press=self._on_key_press, on_text=self._on_text, on_close=self._on_close
+        )
+        self._queue: list[list[Any]] = []  # [event, time, state], see the events section
+        self._typed: list[tuple[str, float]] = []  # characters of the current burst
         self._texture: Any = None
         self._sprite: Any = None
         self._closed = False
@@ -82,24 +88,62 @@ class PygletDisplay:
         return (self.window.width, self.window.height)
 
     # --- events -----------------------------------------------------------------------------------------
+    # Key presses queue up in order as [event, time, state]: "ready"; "awaiting" (a printable key whose
+    # character has not come yet: without one it is a plain key); "held" (it typed a character: it is
+    # delivered BURST_S later unless more characters follow quickly, as from a badge reader).
     def _on_key_press(self, symbol: int, modifiers: int) -> bool:
-        ev = key_event(
-            self._key.symbol_string(symbol), bool(modifiers & self._key.MOD_SHIFT), time.monotonic()
-        )
+        now = time.monotonic()
+        name = self._key.symbol_string(symbol)
+        if name in ("ENTER", "RETURN") and self._burst_ready(now):
+            self._drop_typed_keys()
+            self._queue.append([TextLine("".join(c for c, _ in self._typed), now), now, "ready"])
+            self._typed = []
+            return True
+        ev = key_event(name, bool(modifiers & self._key.MOD_SHIFT), now)
         if ev is not None:
-            self._events.append(ev)
+            printable = len(name) == 1 or name == "SPACE"  # may be part of a badge burst
+            self._queue.append([ev, now, "awaiting" if printable else "ready"])
         return True  # handled: Escape must not close the window behind the station's back
 
+    def _on_text(self, text: str) -> bool:
+        now = time.monotonic()
+        if self._typed and now - self._typed[-1][1] > BURST_S:
+            self._typed = []
+        if text in ("\r", "\n"):
+            return True
+        if self._typed:  # a second character in quick succession: the keys are a badge burst
+            self._drop_typed_keys()
+        else:
+            for item in self._queue:
+                if item[2] == "awaiting":
+                    item[2] = "held"
+        self._typed.extend((c, now) for c in text)
+        return True
+
+    def _drop_typed_keys(self) -> None:
+        self._queue = [item for item in self._queue if item[2] == "ready"]
+
+    def _burst_ready(self, now: float) -> bool:
+        return len(self._typed) >= MIN_BADGE_CHARS and now - self._typed[-1][1] <= BURST_S
+
+    def _release(self, now: float) -> list[KeyPress]:
+        out: list[KeyPress] = []
+        for item in self._queue:
+            if item[2] == "awaiting" or (item[2] == "held" and now - item[1] >= BURST_S):
+                item[2] = "ready"
+        while self._queue and self._queue[0][2] == "ready":
+            out.append(self._queue.pop(0)[0])
+        return out
+
     def _on_close(self) -> bool:
-        self._events.append(QuitRequest(time.monotonic(), "window closed"))
+        self._queue.append([QuitRequest(time.monotonic(), "window closed"), 0.0, "ready"])
         return True
 
     def poll_keys(self) -> list[KeyPress]:
         if self._closed:
             return []
         self.window.dispatch_events()
-        out, self._events = self._events, []
-        return out
+        return self._release(time.monotonic())
 
     # --- drawing -------------------------------------------------------------------------------------
     def show(self, image: np.ndarray) -> None:

@@ -22,6 +22,14 @@ cycle_end      duration_s, paused_s, errors, help, skips, steps
 session_end    units (completed in this session), duration_s, resume_cycle, resume_step (where a new
                session should resume, None when the batch is finished), step_s (time spent on the step
                in progress, when there is one)
+
+Made beside the engine, by the operator's session (``oss.operator.session``):
+
+hesitation     stage (1..4), name (more | animation | sound | supervisor), idle_s, expected_s,
+               source (time | press), level, shown; see ``oss.engine.guidance``. Stage 4 is followed
+               by ``help`` with on=True, source=hesitation.
+level          operator, product, level, previous, mode (auto | fixed), changed, reason, units; one at
+               every session start (changed=False) and one per change; see ``oss.operator.adaptive``.
 """
 
 from __future__ import annotations

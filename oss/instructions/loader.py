@@ -8,12 +8,13 @@ raising (used by ``oss validate``).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from oss.instructions import model as m
+from oss.instructions.levels import read_guidance, read_level
 from oss.instructions.reader import LANG_RE, Entry, Reader
 from oss.instructions.semantics import check_semantics
 from oss.instructions.yamlnodes import FileProblems, Problem, Problems, compose_file, suggest
@@ -50,6 +51,7 @@ STEP_KEYS = (
     "variants",
     "repeat",
     "each",
+    "guidance",
 )
 
 
@@ -375,6 +377,7 @@ class _Parser:
                 )
             zs = [self._zone_ref(n, "each") for n in self.r.sequence(f["each"].value, "each", min_items=1)]
             each = tuple(z for z in zs if z is not None and z != m.EACH)
+        guidance = read_guidance(self.r, f["guidance"].value, where) if "guidance" in f else None
         if sid is None or text is None or done is None:
             return None
         return m.Step(
@@ -390,14 +393,28 @@ class _Parser:
             repeat,
             each,
             self.p.pos(node),
+            guidance or m.Guidance(),
         )
 
     def _overlay(self, node: yaml.Node) -> m.Overlay | None:
+        """One overlay; the long form may also give ``level`` (see ``oss.instructions.levels``)."""
+        o = self._overlay_kind(node)
+        if o is None or not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
+            return o
+        body = node.value[0][1]
+        if isinstance(body, yaml.MappingNode):
+            for k, v in body.value:
+                if k.value == "level":
+                    level = read_level(self.r, v, "overlay level")
+                    return replace(o, level=level) if level is not None else None
+        return o
+
+    def _overlay_kind(self, node: yaml.Node) -> m.Overlay | None:
         got = self.r.one_key(node, "overlay", OVERLAYS)
         if got is None:
             return None
         kind, _, v = got
-        zone_keys = ("zone", "color", "blink")
+        zone_keys = ("zone", "color", "blink", "level")
         if kind in ("highlight", "outline", "number") and isinstance(v, yaml.ScalarNode):
             z = self._zone_ref(v, f"{kind} zone")
             if z is None:
@@ -413,9 +430,9 @@ class _Parser:
             "highlight": zone_keys,
             "outline": zone_keys,
             "number": (*zone_keys, "value"),
-            "arrow": ("from", "to", "color", "blink"),
-            "text": ("text", "at", "frame", "size_mm", "color", "blink"),
-            "image": ("image", "at", "frame", "size_mm", "blink"),
+            "arrow": ("from", "to", "color", "blink", "level"),
+            "text": ("text", "at", "frame", "size_mm", "color", "blink", "level"),
+            "image": ("image", "at", "frame", "size_mm", "blink", "level"),
         }[kind]
         required = {
             "highlight": ("zone",),

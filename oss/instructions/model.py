@@ -146,6 +146,7 @@ class Highlight:
     zone: str
     color: str = "green"
     blink: bool = False
+    level: str | None = None  # shown at this guidance level and those with more; None: by kind
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Outline:
     zone: str
     color: str = "white"
     blink: bool = False
+    level: str | None = None  # shown at this guidance level and those with more; None: by kind
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Arrow:
     to_zone: str
     color: str = "yellow"
     blink: bool = False
+    level: str | None = None  # shown at this guidance level and those with more; None: by kind
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class TextOverlay:
     size_mm: float = 25.0
     color: str = "white"
     blink: bool = False
+    level: str | None = None  # shown at this guidance level and those with more; None: by kind
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ class ImageOverlay:
     frame: str = BENCH_FRAME
     size_mm: float = 80.0
     blink: bool = False
+    level: str | None = None  # shown at this guidance level and those with more; None: by kind
 
 
 @dataclass(frozen=True)
@@ -190,9 +195,33 @@ class NumberOverlay:
     value: int = 0
     color: str = "white"
     blink: bool = False
+    level: str | None = None  # shown at this guidance level and those with more; None: by kind
 
 
 Overlay = Highlight | Outline | Arrow | TextOverlay | ImageOverlay | NumberOverlay
+
+GUIDANCE_LEVELS = ("full", "reduced", "minimal")
+"""Guidance levels, most guidance first (see ``docs/instruction-format.md``)."""
+PANEL_ITEMS = ("text", "pictogram", "animation")
+"""What a step's ``guidance:`` lists per level, besides the overlays (which carry their own ``level``)."""
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """What the operator panel shows at each guidance level; ``None``: the default for that level.
+
+    Defaults: full shows text, pictogram and animation; reduced and minimal show none of them.
+    """
+
+    full: tuple[str, ...] | None = None
+    reduced: tuple[str, ...] | None = None
+    minimal: tuple[str, ...] | None = None
+
+    def items(self, level: str) -> tuple[str, ...]:
+        given = getattr(self, level) if level in GUIDANCE_LEVELS else None
+        if given is not None:
+            return given
+        return PANEL_ITEMS if level == "full" else ()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -303,6 +332,7 @@ class Step:
         str, ...
     ] = ()  # zones the step repeats over; "$each" in a zone reference means the current one
     pos: SourcePos | None = field(default=None, compare=False)
+    guidance: Guidance = field(default_factory=Guidance)
 
 
 @dataclass(frozen=True)
@@ -415,11 +445,11 @@ def _subst_cond(c: Condition, each: str) -> Condition:
 
 def _subst_overlay(o: Overlay, each: str) -> Overlay:
     if isinstance(o, Highlight):
-        return Highlight(_z(o.zone, each), o.color, o.blink)
+        return Highlight(_z(o.zone, each), o.color, o.blink, o.level)
     if isinstance(o, Outline):
-        return Outline(_z(o.zone, each), o.color, o.blink)
+        return Outline(_z(o.zone, each), o.color, o.blink, o.level)
     if isinstance(o, Arrow):
-        return Arrow(_z(o.from_zone, each), _z(o.to_zone, each), o.color, o.blink)
+        return Arrow(_z(o.from_zone, each), _z(o.to_zone, each), o.color, o.blink, o.level)
     if isinstance(o, NumberOverlay):
-        return NumberOverlay(_z(o.zone, each), o.value, o.color, o.blink)
+        return NumberOverlay(_z(o.zone, each), o.value, o.color, o.blink, o.level)
     return o

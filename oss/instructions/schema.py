@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from oss.instructions.model import BENCH_FRAME, EACH, FORMAT_VERSION
+from oss.instructions.model import BENCH_FRAME, EACH, FORMAT_VERSION, GUIDANCE_LEVELS, PANEL_ITEMS
 
 Schema = dict[str, Any]
 
@@ -165,6 +165,14 @@ def _basic_defs() -> dict[str, Schema]:
         },
         "blink": _t("boolean", "true: the overlay blinks to catch the eye.", title="Blink", default=False),
         "button": _t("string", button_help, title="Button", enum=list(BUTTONS), default="next"),
+        "level": _t(
+            "string",
+            "The guidance level with the least guidance this overlay still shows at: full (only at "
+            "full guidance), reduced (also at reduced) or minimal (always). Leave out: highlight, "
+            "outline and number show down to reduced, arrow, text and image only at full.",
+            title="Guidance level",
+            enum=list(GUIDANCE_LEVELS),
+        ),
     }
 
 
@@ -278,7 +286,7 @@ def _zone_def() -> Schema:
 
 def _overlay_defs() -> dict[str, Schema]:
     def look(color: str) -> dict[str, Schema]:
-        return {"color": _ref("color", default=color), "blink": _ref("blink")}
+        return {"color": _ref("color", default=color), "blink": _ref("blink"), "level": _ref("level")}
 
     def placed(what: str, size: str, size_default: float) -> dict[str, Schema]:
         return {
@@ -316,6 +324,7 @@ def _overlay_defs() -> dict[str, Schema]:
                 "image": _ref("path"),
                 **placed("picture", "How large the picture is drawn, in mm.", 80),
                 "blink": _ref("blink"),
+                "level": _ref("level"),
             },
             ("image", "at"),
         ),
@@ -390,6 +399,26 @@ def _step_defs() -> dict[str, Schema]:
         "What counts as a mistake in this step, and the hint the operator then sees.",
         {"wrong_pick": wrong_pick},
     )
+    panel_item = _t(
+        "string",
+        "text: the step text; pictogram: the step's pictogram or image; animation: moving guidance "
+        "(a dot running along the arrows, pulsing zones).",
+        enum=list(PANEL_ITEMS),
+    )
+    panel_list = {"type": "array", "items": panel_item, "uniqueItems": True}
+    guidance = _obj(
+        "Guidance per level",
+        "What the operator panel shows at each guidance level. Leave a level out for its default: "
+        "full shows text, pictogram and animation; reduced and minimal show none of them.",
+        {
+            "full": {**panel_list, "description": "Shown at full guidance (new operators)."},
+            "reduced": {**panel_list, "description": "Shown at reduced guidance."},
+            "minimal": {
+                **panel_list,
+                "description": "Shown at minimal guidance (until the operator hesitates or errs).",
+            },
+        },
+    )
     step = _obj(
         "Step",
         "One step of the assembly: what the operator reads and sees, and when it is done.",
@@ -411,6 +440,7 @@ def _step_defs() -> dict[str, Schema]:
                 "current one (not together with 'repeat').",
                 "zoneRef",
             ),
+            "guidance": guidance,
         },
         ("id", "text", "done"),
         **{"not": {"required": ["repeat", "each"]}},

@@ -35,7 +35,9 @@ class PerceptionConfig:
     outline_epsilon_mm: float = 4.0  # polygon simplification of hand outlines
     hand_mask_margin_mm: float = 10.0  # outlines are grown by this before they go to the renderer
     # --- picks ----------------------------------------------------------------------------------------
-    zone_margin_mm: float = 8.0  # hysteresis: a tip enters a bin this far inside, leaves this far outside
+    zone_margin_mm: float = 8.0  # a tip enters a bin this far inside ...
+    zone_exit_mm: float = 25.0  # ... and leaves it this far outside for exit_hold_s, or 3× as far at once
+    exit_hold_s: float = 0.2
     reach_slow_mm_s: float = 150.0  # the tip counts as stopped below this speed ...
     reach_dwell_s: float = 0.12  # ... for this long inside the bin (a grasp), or
     reach_turn_mm: float = 25.0  # it turned back inside the bin: came back this far from its deepest point

@@ -1,7 +1,9 @@
 """Picks: a hand that reaches into a bin and comes out again.
 
 Each hand tip is tracked from frame to frame (nearest neighbour). A *visit* of a bin starts when the tip
-is ``zone_margin_mm`` inside the bin and ends when it is that far outside (or the hand is gone). A visit
+is ``zone_margin_mm`` inside the bin and ends when it is ``zone_exit_mm`` outside for ``exit_hold_s`` or three
+times that far (the tip wavers at the rim and jumps when a part is lifted with it); a hand gone inside a
+bin ends its visit without a pick. A visit
 is a pick when the hand did what taking a part needs: it stopped in the bin (tip slower than
 ``reach_slow_mm_s`` for ``reach_dwell_s``: the grasp) or it turned back inside the bin (the tip came
 back ``reach_turn_mm`` from the deepest point it reached in the bin, measured along the way it came
@@ -28,6 +30,10 @@ class _Visit:
     depth: float = 0.0  # deepest progress along ``direction`` so far (mm)
     slow_s: float = 0.0
     turned: bool = False
+    out_since: float | None = None  # the tip is outside since then (not yet for long or far)
+
+    def qualifies(self, cfg: PerceptionConfig) -> bool:
+        return self.slow_s >= cfg.reach_dwell_s or self.turned
 
 
 @dataclass
@@ -134,16 +140,27 @@ class PickDetector:
                     elif b in tr.outside:
                         tr.visits[b] = _Visit(b, t, tr.tip, self._heading(tr))
                     continue
-                if d <= -cfg.zone_margin_mm:
-                    del tr.visits[b]
-                    if v.slow_s >= cfg.reach_dwell_s or v.turned:
-                        picks.append(PickSeen(b, v.t_enter, t))
+                if d <= -cfg.zone_exit_mm:
+                    if v.out_since is None:
+                        v.out_since = t
+                    if d <= -3.0 * cfg.zone_exit_mm or t - v.out_since >= cfg.exit_hold_s:
+                        del tr.visits[b]
+                        if v.qualifies(cfg):
+                            picks.append(PickSeen(b, v.t_enter, v.out_since))
                     continue
+                v.out_since = None
                 if speed is not None and speed < cfg.reach_slow_mm_s:
                     v.slow_s += dt
                 prog = (tr.tip[0] - v.entry[0]) * v.direction[0] + (tr.tip[1] - v.entry[1]) * v.direction[1]
                 v.depth = max(v.depth, prog)
                 if v.depth - prog >= cfg.reach_turn_mm:
                     v.turned = True
-        self._tracks = tracks  # tracks of hands gone this frame are dropped with their open visits
+        for tr in self._tracks:
+            if not tr.seen:  # the hand is gone: a visit it had already left counts, an open one does not
+                picks.extend(
+                    PickSeen(v.bin, v.t_enter, v.out_since)
+                    for v in tr.visits.values()
+                    if v.out_since is not None and v.qualifies(cfg)
+                )
+        self._tracks = tracks
         return tuple(picks)

@@ -32,6 +32,7 @@ from oss.perception.markers import MarkerTracker
 from oss.perception.picks import PickDetector
 from oss.perception.presence import PresenceDetector, condition_zones
 from oss.perception.rectify import BenchRectifier
+from oss.perception.taught import TaughtReferences, load_references
 from oss.perception.zones import ZoneMap
 from oss.records import FixturePose, Frame, Observation, OssError
 
@@ -42,6 +43,8 @@ class Perception:
     ``plain=True`` is the reference 'plain approach' (no caching: maps recomputed and the whole frame
     searched for markers on every frame); it gives the same kind of results, slower.
     ``hand_detectors`` are further detectors (the MediaPipe tracker) fused into the foreground hands.
+    ``taught``: zone looks taught with ``oss teach``; by default (``load_taught``) they are read from
+    beside the instruction file when they fit its layout (``oss.perception.taught``).
     """
 
     def __init__(
@@ -54,6 +57,8 @@ class Perception:
         config: PerceptionConfig | None = None,
         plain: bool = False,
         hand_detectors: Sequence[HandDetector] = (),
+        taught: TaughtReferences | None = None,
+        load_taught: bool = True,
     ) -> None:
         self.cfg = cfg = config or PerceptionConfig()
         self.instruction = instruction
@@ -71,6 +76,10 @@ class Perception:
             present, absent = condition_zones(rs.done)
             watched.update(dict.fromkeys([*present, *absent]))
         self.presence = PresenceDetector(self.zones, watched, cfg)
+        # looks taught with 'oss teach', from beside the instruction file unless given (see taught.py)
+        if taught is None and load_taught:
+            taught = load_references(instruction, self.variant, mm_per_px)
+        self.taught = taught
         self.picks = PickDetector(tuple(instruction.bins), cfg)
         self.markers = MarkerTracker(
             instruction.fixtures,
@@ -99,6 +108,11 @@ class Perception:
     def begin_run_step(self, step: RunStep) -> None:
         """``begin_step`` with the zones of ``step``'s done-condition."""
         present, absent = condition_zones(step.done)
+        if self.taught is not None:
+            for z in present:
+                self.presence.teach(z, self.taught.empty.get(z), self.taught.done.get((step.uid, z)))
+            for z in absent:
+                self.presence.teach(z, self.taught.empty.get(z), None)
         self.presence.begin_step(present, absent)
 
     def _trusted(self, poses: tuple[FixturePose, ...]) -> tuple[FixturePose, ...]:

@@ -12,7 +12,8 @@ A reference is the last clear look at the time it is asked for; a zone that was 
 its next clear look. PRESENT = the zone differs from its reference over ``presence_fraction`` of its
 area, EMPTY = it does not; UNKNOWN while covered or without a reference. Taught looks (of the zone
 empty and done) can be given with ``teach``; a taught 'done' look must then also match for PRESENT
-(else UNKNOWN: something is there, not the right thing).
+(else UNKNOWN: something is there, not the right thing). It matches where each pixel lies within the
+range of the taught look within ``TAUGHT_SHIFT_MM`` of it, so a part put down a few mm off still fits.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from oss.perception.config import PerceptionConfig
 from oss.perception.foreground import channel_max
 from oss.perception.zones import ZoneMap
 from oss.records import Presence
+
+TAUGHT_SHIFT_MM = 5.0  # a taught 'done' look matches a part lying up to this far off (placement jitter)
 
 
 def condition_zones(done: Condition) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -48,6 +51,7 @@ class _ZoneState:
     want_ref: str = ""  # "" | "step" | "unit"
     taught_empty: np.ndarray | None = None
     taught_done: np.ndarray | None = None
+    taught_done_range: tuple[np.ndarray, np.ndarray] | None = None  # per-pixel min/max near each pixel
     state: Presence = Presence.UNKNOWN
     kind: str = ""  # "present" | "absent" in the current step
 
@@ -94,6 +98,11 @@ class PresenceDetector:
         """Taught looks of ``zone`` (as returned by ``look``): empty replaces a missing unit reference."""
         st = self._state(zone)
         st.taught_empty, st.taught_done = empty, done
+        st.taught_done_range = None
+        if done is not None:  # a part put down a little off or turned still matches its taught look
+            k = 2 * max(1, round(TAUGHT_SHIFT_MM / self.zones.mm_per_px)) + 1
+            kernel = np.ones((k, k), np.uint8)
+            st.taught_done_range = (cv2.erode(done, kernel), cv2.dilate(done, kernel))
 
     def look(self, zone: str) -> np.ndarray | None:
         """The zone's last clear look (normalised view in the zone's frame)."""
@@ -125,6 +134,15 @@ class PresenceDetector:
         delta = channel_max(cv2.absdiff(a, b))[mask]
         return float(np.mean(delta > self.cfg.presence_pixel_delta)) if delta.size else 0.0
 
+    def _outside(self, look: np.ndarray, rng: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
+        """Fraction of the zone where ``look`` is off the taught look's local range by more than the delta."""
+        lo, hi = rng
+        if look.shape != lo.shape:
+            return 1.0
+        off = np.maximum(np.maximum(lo - look, look - hi), 0.0)
+        delta = channel_max(off)[mask]
+        return float(np.mean(delta > self.cfg.presence_pixel_delta)) if delta.size else 0.0
+
     def _judge(self, st: _ZoneState, look: np.ndarray, mask: np.ndarray) -> Presence:
         assert st.ref is not None
         frac = self._changed(look, st.ref, mask)
@@ -138,8 +156,8 @@ class PresenceDetector:
         if (
             new is Presence.PRESENT
             and st.kind == "present"
-            and st.taught_done is not None
-            and self._changed(look, st.taught_done, mask) >= hi
+            and st.taught_done_range is not None
+            and self._outside(look, st.taught_done_range, mask) >= hi
         ):
             new = Presence.UNKNOWN  # something is there, but it does not look like the taught result
         return new

@@ -39,10 +39,17 @@ RING_GAP_MM = 10.0
 
 
 class Painter:
-    def __init__(self, canvas: Canvas, scene: Scene, layout: L.PanelLayout) -> None:
+    def __init__(
+        self,
+        canvas: Canvas,
+        scene: Scene,
+        layout: L.PanelLayout,
+        named: dict[str, BGR] | None = None,
+    ) -> None:
         self.canvas = canvas
         self.scene = scene
         self.layout = layout
+        self.named = named
         self._stamps: OrderedDict[Hashable, Stamp | None] = OrderedDict()
         self.stamps_made = 0
 
@@ -117,8 +124,10 @@ class Painter:
         color: BGR,
         weight: str = "regular",
         min_em_mm: float = L.MIN_TEXT_EM_MM,
+        align: str = "left",
     ) -> None:
-        """``text`` wrapped into ``rect``, shrunk from ``em_mm`` down to ``min_em_mm`` until it fits."""
+        """``text`` wrapped into ``rect``, shrunk from ``em_mm`` down to ``min_em_mm`` until it fits;
+        lines start at the rect's left edge (``align="right"``: end at its right edge)."""
         x0, y0, x1, y1 = rect
         ppm = self.canvas.px_per_mm(((x0 + x1) / 2, (y0 + y1) / 2))
         em = em_mm
@@ -138,20 +147,22 @@ class Painter:
             lines[-1] = last.rstrip() + " …"
         top = (y0 + y1) / 2 + len(lines) * line_h / 2
         for i, line in enumerate(lines):
-            self.text(img, line, em, color, (x0, top - i * line_h), "left", weight)
+            at = (x1, top - i * line_h) if align == "right" else (x0, top - i * line_h)
+            self.text(img, line, em, color, at, align, weight)
 
     # --- overlays ------------------------------------------------------------------------------------
     def overlay(
         self, img: np.ndarray, rs: RunStep, o: Overlay, poses: Poses, language: str, fallback: str
     ) -> None:
         sc = self.scene
+        named = self.named
         if isinstance(o, Highlight):
-            self.highlight(img, sc.zone_mm(o.zone, poses), parse_color(o.color))
+            self.highlight(img, sc.zone_mm(o.zone, poses), parse_color(o.color, named))
         elif isinstance(o, Outline):
-            self.canvas.polyline(img, sc.zone_mm(o.zone, poses), parse_color(o.color), OUTLINE_MM)
+            self.canvas.polyline(img, sc.zone_mm(o.zone, poses), parse_color(o.color, named), OUTLINE_MM)
         elif isinstance(o, Arrow):
             self.arrow(
-                img, sc.zone_mm(o.from_zone, poses), sc.zone_mm(o.to_zone, poses), parse_color(o.color)
+                img, sc.zone_mm(o.from_zone, poses), sc.zone_mm(o.to_zone, poses), parse_color(o.color, named)
             )
         elif isinstance(o, NumberOverlay):
             self.number(img, o, rs, poses)
@@ -162,7 +173,7 @@ class Painter:
                 img,
                 o.text.get(language, fallback),
                 em,
-                parse_color(o.color),
+                parse_color(o.color, named),
                 at,
                 "middle",
                 "bold",
@@ -221,7 +232,14 @@ class Painter:
         (at,) = sc.to_bench(zone.frame, [(cx, cy)], poses)
         em = NUMBER_CAP_MM / CAP_HEIGHT_PER_EM
         self.text(
-            img, str(value), em, parse_color(o.color), at, "middle", "bold", sc.frame_angle(zone.frame, poses)
+            img,
+            str(value),
+            em,
+            parse_color(o.color, self.named),
+            at,
+            "middle",
+            "bold",
+            sc.frame_angle(zone.frame, poses),
         )
 
     # --- panel -----------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from oss.display.recorder import VideoRecorder
 from oss.instructions import load_instruction
 from oss.log.resume import ResumePoint
 from oss.log.store import EventStore
+from oss.operator.profile import ProfileBook, default_profiles_path
+from oss.operator.sound import SoundPlayer, Speaker
 from oss.records import OssError
 from oss.sim.scenario import Scenario, load_scenario
 from oss.station.loop import Camera, Station, StationParts
@@ -73,6 +75,22 @@ def _ask_resume(point: ResumePoint, display: Display) -> bool:
     return False
 
 
+def _sound(wanted: bool, book: ProfileBook, operator: str) -> tuple[SoundPlayer | None, Speaker | None]:
+    """The sound player (and speaker, where a profile wants spoken text) for a station with a window."""
+    if not wanted:
+        return None, None
+    people = [p for p in book.profiles if not operator or p.id == operator]
+    try:
+        player = SoundPlayer()
+    except OssError as e:
+        log.warning("%s", e)
+        return None, None
+    speaker = Speaker(player) if any(p.speech for p in people) else None
+    if speaker is not None and not speaker.available:
+        log.warning("%s", speaker.message)
+    return player, speaker
+
+
 def build_and_run(
     cfg: StationConfig,
     instructions: Path | None,
@@ -121,8 +139,20 @@ def build_and_run(
             fps = scenario.camera.fps if scenario is not None else cfg.camera_fps
             recorder = VideoRecorder(str(extra["record"]), fps=fps)
             stack.callback(recorder.close)
+        profiles_path = (
+            Path(str(extra["profiles"])) if extra.get("profiles") else default_profiles_path(cfg.log)
+        )
+        book = ProfileBook.load(profiles_path)
+        if sim_spec is not None and not operator:  # the scripted operator cannot sign in
+            book = ProfileBook((), book.source, book.photos_root)
+        sign_in = not operator and bool(book.active)
+        if sign_in:
+            log.info("sign-in screen: %d operators in %s", len(book.active), profiles_path)
+        sounds, speaker = _sound(cfg.display == "window" or bool(extra.get("sound")), book, operator)
+        if sounds is not None:
+            stack.callback(sounds.close)
         resume: tuple[int, int] | None = None
-        point = store.unfinished_unit(instruction) if resume_policy != "no" else None
+        point = store.unfinished_unit(instruction) if resume_policy != "no" and not sign_in else None
         if point is not None:
             go = resume_policy == "yes" or (cfg.display == "window" and _ask_resume(point, display))
             if go:
@@ -135,6 +165,13 @@ def build_and_run(
             recorder=recorder,
             followers=followers,
             status_sources=status_sources,
+            profiles=book,
+            sounds=sounds,
+            speaker=speaker,
+            resume_on_sign_in=resume_policy != "no",
+            touch_buttons=cfg.touch_buttons,
+            hand_tracking=cfg.hand_tracking,
+            hand_model=cfg.hand_model,
         )
         cycles = int(str(max_cycles)) if max_cycles is not None else None
         if scenario is not None:
@@ -189,6 +226,8 @@ def build_and_run(
             "instruction_hash": instruction.content_hash,
             "variant": variant,
             "session_id": result.session_id,
+            "sessions": list(result.session_ids),
+            "supervisor_calls": len(result.supervisor_calls),
             "frames": result.frames,
             "cycles_completed": result.cycles_completed,
             "stopped_by": result.stopped_by,

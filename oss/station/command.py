@@ -61,6 +61,8 @@ def add_commands(
         default="ask",
         help="an unfinished unit in the log: ask on the projection, resume it, or start a new one",
     )
+    p.add_argument("--hand-tracking", action="store_true", help="fuse MediaPipe hand landmarks into hand tracking")
+    p.add_argument("--no-touch-buttons", action="store_true", help="don't project the next/back/help touch buttons")
     p.add_argument(
         "--realtime", action="store_true", help="pace a sim: run like a real camera (default with a window)"
     )
@@ -91,6 +93,10 @@ def _settings(args: argparse.Namespace) -> tuple[StationConfig, dict[str, object
         cfg = replace(cfg, log=args.log)
     if args.language:
         cfg = replace(cfg, language=args.language)
+    if args.hand_tracking:
+        cfg = replace(cfg, hand_tracking=True)
+    if args.no_touch_buttons:
+        cfg = replace(cfg, touch_buttons=False)
     if args.screen is not None:
         cfg = replace(cfg, screen=args.screen)
     display = args.display or cfg.display if args.station else args.display

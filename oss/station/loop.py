@@ -11,6 +11,11 @@ Per tick::
 The camera runs on its own thread (``FrameSource.read_latest`` never blocks longer than asked); a
 tick without a new frame still serves inputs and timers. The virtual bench is driven in lock-step
 (one simulated frame per tick, with the projector image of the previous tick as its light).
+
+Operators (``oss.operator``): each signed-in operator has an ``OperatorSession`` (engine, guidance,
+level, sounds, in their profile's settings) and a session in the log. With ``profiles`` and no
+``operator`` the station starts on the sign-in screen (``oss.operator.desk``); sign-out ends the
+session and shows it again; the unit in progress is resumed by whoever signs in next.
 """
 
 from __future__ import annotations
@@ -24,13 +29,21 @@ from typing import Protocol
 import numpy as np
 
 from oss.calibration.model import Calibration
-from oss.display.base import Display, QuitRequest
+from oss.display.base import Display, QuitRequest, TextLine
 from oss.display.recorder import VideoRecorder
 from oss.engine.config import EngineConfig
 from oss.engine.engine import StepEngine
+from oss.engine.guidance import HesitationPolicy
 from oss.instructions.model import Instruction
 from oss.log.store import EventStore, LogStorageError, utc_now
+from oss.operator.adaptive import LevelPolicy
+from oss.operator.desk import Desk
+from oss.operator.profile import OperatorProfile, ProfileBook, anonymous_profile
+from oss.operator.session import OperatorSession, SessionSettings
+from oss.operator.sound import SoundPlayer, Speaker
+from oss.perception.mediapipe_hands import MediaPipeHandTracker, TrackerConfig
 from oss.perception.pipeline import Perception
+from oss.perception.touch import TouchButtons, default_layout, draw_touch_buttons
 from oss.records import CameraStatus, Frame, InputEvent, LogEvent, Observation, Phase, StationState
 from oss.render.renderer import Renderer
 
@@ -79,7 +92,9 @@ class RunResult:
     frames: int = 0
     frame_ms: list[float] = field(default_factory=list)  # perception + engine + render, per camera frame
     events: list[LogEvent] = field(default_factory=list)
-    session_id: str = ""
+    session_id: str = ""  # the first operator session
+    session_ids: list[str] = field(default_factory=list)  # every operator session, in order
+    supervisor_calls: list[tuple[float, str]] = field(default_factory=list)  # (t, step uid)
     cycles_completed: int = 0
     stopped_by: str = ""
     wall_s: float = 0.0
@@ -108,34 +123,131 @@ class StationParts:
     sim_time: bool = False  # times come from the frames (virtual bench), not from the clock
     realtime_fps: float | None = None  # pace the loop (a demo in a window)
     on_step: Callable[[str | None, int], None] | None = None  # tells the simulated operator what is shown
+    profiles: ProfileBook | None = None  # with no operator given: start on the sign-in screen
+    profile: OperatorProfile | None = None  # the settings of ``operator`` (default: from profiles)
+    sounds: SoundPlayer | None = None
+    speaker: Speaker | None = None
+    hesitation: HesitationPolicy | None = None
+    level_policy: LevelPolicy | None = None
+    resume_on_sign_in: bool = True  # an unfinished unit in the log is resumed by the next operator
+    touch_buttons: bool = True  # projected next/back/help buttons, pressed by a resting fingertip
+    hand_tracking: bool = False  # MediaPipe hand landmarks fused with the foreground hands
+    hand_model: str | None = None  # a hand_landmarker.task file (default: assembled from the package)
 
 
 class Station:
     def __init__(self, parts: StationParts):
         self.p = parts
-        self.engine = StepEngine(
-            parts.instruction,
-            parts.variant,
+        self.settings = SessionSettings(
+            instruction=parts.instruction,
+            variant=parts.variant,
+            calibration=parts.calibration,
             station_id=parts.station_id,
-            operator=parts.operator,
-            debounce=parts.engine_config,
             language=parts.language,
             max_cycles=parts.max_cycles,
+            engine_config=parts.engine_config,
+            hesitation=parts.hesitation,
+            level_policy=parts.level_policy,
         )
         self.perception = Perception(
-            parts.instruction, parts.calibration, parts.variant, mm_per_px=parts.mm_per_px
+            parts.instruction,
+            parts.calibration,
+            parts.variant,
+            mm_per_px=parts.mm_per_px,
+            plain=parts.plain_perception,
         )
-        self.renderer = Renderer(
-            parts.instruction, parts.calibration, parts.variant, language=parts.language or "en"
-        )
-        self.session_id = parts.store.open_session(parts.operator, parts.instruction, parts.variant)
-        self.result = RunResult(session_id=self.session_id)
+        self.touch: TouchButtons | None = None
+        self.tracker: MediaPipeHandTracker | None = None
+        if parts.touch_buttons:
+            self.touch = TouchButtons(default_layout(parts.instruction))
+        if parts.hand_tracking:
+            self.tracker = MediaPipeHandTracker(
+                parts.calibration, TrackerConfig(task_file=parts.hand_model), foreground=self.perception.arms
+            )
+            self.perception.hand_detectors = (self.tracker,)
+            if self.touch is not None:
+                self.tracker.set_focus(self.touch.focus_areas())
+        self.result = RunResult()
+        self.session: OperatorSession | None = None
+        self.desk: Desk | None = None
         self._shown: np.ndarray | None = None
         self._now = 0.0
         self._message = ""
         self._device_message = ""
+        self._notice, self._notice_until = "", -1.0
         self._obs: Observation | None = None
         self._log_failed = False
+        if parts.profiles is not None and parts.profiles.active:  # the station's people: sign-in, breaks
+            idle = Renderer(
+                parts.instruction, parts.calibration, parts.variant, language=parts.language or "en"
+            )
+            self.desk = Desk(parts.profiles, idle, parts.language or parts.instruction.default_language)
+        if self.desk is None or parts.operator:  # --operator: no sign-in
+            profile = parts.profile
+            if profile is None and parts.profiles is not None:
+                profile = parts.profiles.get(parts.operator)
+            profile = profile or anonymous_profile(parts.operator)
+            self._open_session(profile, parts.operator)
+            if self.desk is not None:
+                self.desk.signed_in(profile)
+
+    # --- the operator's session ---------------------------------------------------------------------
+    @property
+    def engine(self) -> StepEngine:
+        if self.session is None:
+            raise RuntimeError("no operator is signed in")
+        return self.session.engine
+
+    @property
+    def renderer(self) -> Renderer:
+        if self.session is not None:
+            return self.session.renderer
+        assert self.desk is not None
+        return self.desk.renderer
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id if self.session is not None else ""
+
+    def _open_session(self, profile: OperatorProfile, operator_id: str | None = None) -> OperatorSession:
+        self.session = OperatorSession(
+            self.settings,
+            profile,
+            self.p.store,
+            operator_id=operator_id,
+            sounds=self.p.sounds,
+            speaker=self.p.speaker,
+        )
+        self.result.session_ids.append(self.session.session_id)
+        self.result.session_id = self.result.session_id or self.session.session_id
+        if self.session.notice:
+            self._notice, self._notice_until = self.session.notice, self._now + 10.0
+            log.warning("%s", self.session.notice)
+        return self.session
+
+    def sign_in(self, profile: OperatorProfile, t: float) -> None:
+        """Start ``profile``'s session (resuming an unfinished unit from the log) and show its first step."""
+        resume = None
+        if self.p.resume_on_sign_in:
+            point = self.p.store.unfinished_unit(self.p.instruction)
+            if point is not None and (self.p.max_cycles is None or point.cycle <= self.p.max_cycles):
+                resume = (point.cycle, point.next_step_index)
+        self._open_session(profile)
+        self.desk = self.desk.signed_in(profile) if self.desk is not None else None
+        self.start(resume, t)
+
+    def sign_out(self, t: float) -> None:
+        """End the session (the unit in progress stays open in the log) and show the sign-in screen."""
+        if self.session is None:
+            return
+        events = self.session.stop(t)
+        self._after_events(events)
+        self._log(events)
+        self.result.supervisor_calls += self.session.supervisor_calls
+        self.p.store.close_session(self.session.session_id)
+        self.session = None
+        if self.desk is not None:
+            self.desk = self.desk.signed_out()
 
     # --- logging --------------------------------------------------------------------------------
     def _log(self, events: list[LogEvent]) -> None:
@@ -153,13 +265,19 @@ class Station:
             log.error("%s", e)
 
     def _note(self, kind: str, **data: str | int | float | bool | None) -> None:
+        if self.session is None:  # nobody signed in: no session to log it in
+            log.info("%s: %s", kind, data)
+            return
         st = self.engine.state
         self._log([LogEvent(kind, self._now, utc_now(), st.step_uid, st.cycle, tuple(sorted(data.items())))])
 
     # --- the loop -------------------------------------------------------------------------------
-    def start(self, resume: tuple[int, int] | None = None) -> None:
-        t = self._time(None)
-        events = self.engine.start(t) if resume is None else self.engine.resume(resume[0], resume[1], t)
+    def start(self, resume: tuple[int, int] | None = None, t: float | None = None) -> None:
+        """Start the signed-in operator's session (on the sign-in screen: nothing to start yet)."""
+        if self.session is None:
+            return
+        t = self._time(None) if t is None else t
+        events = self.session.start(t, resume)
         self._after_events(events)
         self._log(events)
 
@@ -181,6 +299,8 @@ class Station:
                 if step is not None:
                     self.perception.begin_run_step(step)
         if any(ev.kind in ("step_start", "cycle_end", "session_end") for ev in events) and self.p.on_step:
+            if self.session is None:
+                return
             st = self.engine.state
             shown = (
                 st.step_uid if st.phase in (Phase.RUNNING, Phase.ERROR, Phase.PAUSED, Phase.HELP) else None
@@ -201,29 +321,56 @@ class Station:
                 self._note("device", **ds.log_data())
         quit_reason = ""
         inputs: list[InputEvent] = []
+        lines: list[TextLine] = []
         for k in self.p.display.poll_keys():
             if isinstance(k, QuitRequest):
                 quit_reason = k.reason or "quit"
+            elif isinstance(k, TextLine):
+                lines.append(replace(k, t=t) if self.p.sim_time else k)
             else:
                 inputs.append(k)
         for src in self.p.inputs:
             inputs.extend(src.poll_inputs())
+        if self.p.sim_time:
+            inputs = [replace(ev, t=t) for ev in inputs]
+        if self.session is None:
+            return self._tick_signed_out(frame, t, inputs, lines, quit_reason)
+        desk_act = None
+        if self.desk is not None:
+            desk_act = self.desk.route(inputs, lines, self.engine.state.phase is Phase.PAUSED, t)
+            inputs = desk_act.inputs
+            if desk_act.message:
+                self._notice, self._notice_until = desk_act.message, t + 5.0
+        session = self.session
         for ev in inputs:
-            events += self.engine.handle_input(replace(ev, t=t) if self.p.sim_time else ev)
+            events += session.handle_input(ev)
         t0 = time.perf_counter()
         if frame is not None:
             obs = self.perception.process(frame, self._shown)
             self._obs = obs
-            events += self.engine.update(obs)
+            if self.touch is not None:
+                for press in self.touch.update(obs, obs.t):
+                    events += session.handle_input(press)
+            events += session.update(obs)
         else:
-            events += self.engine.tick(t)
+            events += session.tick(t)
         self._after_events(events)
         self._log(events)  # durable before anything shows the consequence
         state = self.engine.state
-        message = self._message or self._device_message
+        message = self._message or self._device_message or (self._notice if t < self._notice_until else "")
         if message and not state.message:
             state = replace(state, message=message)
-        image = self.renderer.render(state, self._obs)
+        image = self.renderer.render(state, self._obs, session.view())
+        if self.touch is not None:
+            draw_touch_buttons(
+                image, self.touch.buttons, self.touch.progress(), self.p.calibration.proj_from_bench
+            )
+            self.renderer.blackout_hands(image, self._obs)
+        sign_out = desk_act is not None and desk_act.sign_out
+        if self.desk is not None and state.phase is Phase.PAUSED:
+            if self._obs is not None and frame is not None and self.desk.touch_sign_out(self._obs):
+                sign_out = True
+            self.renderer.draw_tiles(image, self.desk.break_screen(), self._obs)
         if frame is not None:
             self.result.frame_ms.append((time.perf_counter() - t0) * 1000.0)
             self.result.frames += 1
@@ -233,11 +380,51 @@ class Station:
             f.follow(state, self.engine.expected_bins(), state.error_bin)
         if self.p.recorder is not None and frame is not None:
             self.p.recorder.write(image, frame.image)
+        if sign_out:
+            self.sign_out(t)
+            if desk_act is not None and desk_act.sign_in is not None:
+                self.sign_in(desk_act.sign_in, t)
         if quit_reason:
             self.result.stopped_by = quit_reason
             return False
         if state.phase == Phase.FINISHED:
             self.result.stopped_by = "max cycles"
+            return False
+        if self.p.camera.exhausted:
+            self.result.stopped_by = "camera input ended"
+            return False
+        return True
+
+    def _tick_signed_out(
+        self,
+        frame: Frame | None,
+        t: float,
+        inputs: list[InputEvent],
+        lines: list[TextLine],
+        quit_reason: str,
+    ) -> bool:
+        """A tick of the sign-in screen: touch, pedal and badge choose who works here."""
+        desk = self.desk
+        assert desk is not None
+        obs = None
+        if frame is not None:
+            obs = self._obs = self.perception.process(frame, self._shown)
+            self.result.frames += 1
+        chosen = desk.sign_in_step(inputs, lines, obs, t)
+        image = desk.renderer.render_tiles(desk.sign_in_screen(), obs)
+        self._shown = image
+        self.p.display.show(image)
+        phase = Phase.HELP if desk.help_requested else Phase.WAITING
+        idle = StationState(phase, -1, "", self.p.variant, 0, t=t)
+        for f in self.p.followers:
+            f.follow(idle, (), "")
+        if self.p.recorder is not None and frame is not None:
+            self.p.recorder.write(image, frame.image)
+        if chosen is not None:
+            log.info("signed in: %s", chosen.id)
+            self.sign_in(chosen, t)
+        if quit_reason:
+            self.result.stopped_by = quit_reason
             return False
         if self.p.camera.exhausted:
             self.result.stopped_by = "camera input ended"
@@ -250,11 +437,11 @@ class Station:
         return self._shown
 
     def stop(self) -> RunResult:
-        events = self.engine.stop(self._now)
-        self._after_events(events)
-        self._log(events)
+        if self.session is not None:
+            self.sign_out(self._now)
+        if self.tracker is not None:
+            self.tracker.close()
         self.result.cycles_completed = sum(1 for e in self.result.events if e.kind == "cycle_end")
-        self.p.store.close_session(self.session_id)
         return self.result
 
     def run(self, max_frames: int | None = None, stop_when: Callable[[], bool] | None = None) -> RunResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -33,14 +35,12 @@ def still(h: Hand, seconds: float) -> list[tuple[Hand, ...]]:
     return [(h,)] * round(seconds * FPS)
 
 
-def path(
-    a: tuple[float, float], b: tuple[float, float], speed: float, **kw: object
-) -> list[tuple[Hand, ...]]:
+def path(a: tuple[float, float], b: tuple[float, float], speed: float, **kw: Any) -> list[tuple[Hand, ...]]:
     n = max(2, round(float(np.hypot(b[0] - a[0], b[1] - a[1])) / speed * FPS))
     return [
         (hand((a[0] + (b[0] - a[0]) * k / (n - 1), a[1] + (b[1] - a[1]) * k / (n - 1)), **kw),)
         for k in range(n)
-    ]  # type: ignore[arg-type]
+    ]
 
 
 def test_fingertip_resting_presses_after_the_dwell() -> None:

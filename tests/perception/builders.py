@@ -92,7 +92,10 @@ class SyntheticBench:
         d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
         n = int(size)
         img = cv2.aruco.generateImageMarker(d, marker_id, n).astype(np.float32) / 255.0
-        img = cv2.copyMakeBorder(img, n // 4, n // 4, n // 4, n // 4, cv2.BORDER_CONSTANT, value=(1.0,))
+        img = np.asarray(
+            cv2.copyMakeBorder(img, n // 4, n // 4, n // 4, n // 4, cv2.BORDER_CONSTANT, value=(1.0,)),
+            np.float32,
+        )
         img = img[::-1]  # texture rows are bench y (up in the camera): flip so the camera sees it upright
         m = img.shape[0]
         a = np.radians(angle_deg)

@@ -85,7 +85,7 @@ def test_suspended_frames_drop_open_visits() -> None:
     zm = ZoneMap(b.instruction(), 2.0, PerceptionConfig())
     det = PickDetector(["bin_a"], PerceptionConfig())
     path = seq(min_jerk(READY, BIN_A, 0.9), hold(BIN_A, 0.5), min_jerk(BIN_A, READY, 0.8))
-    got = []
+    got: list[PickSeen] = []
     for i, p in enumerate(path):
         got += det.update((Hand(p),), zm.depth_mm, i / FPS, suspended=30 <= i < 40)
     assert got == []

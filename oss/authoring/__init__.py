@@ -1,0 +1,1 @@
+"""Tools for instruction authors: preview, lint, teach-in and live reload (see ``docs/authoring.md``)."""
