@@ -23,15 +23,21 @@ def add_commands(sub: argparse._SubParsersAction, commands: dict[str, Command]) 
         help="render every step as the operator will see it, a contact sheet and a walk-through video",
     )
     p.add_argument("file", metavar="FILE", help="instruction file")
-    p.add_argument("-o", "--out", required=True, metavar="DIR", help="folder for the pictures, page and video")
+    p.add_argument(
+        "-o", "--out", required=True, metavar="DIR", help="folder for the pictures, page and video"
+    )
     p.add_argument("--variant", help="product variant (default: the first)")
     p.add_argument("--language", help="operator language (default: the instruction's)")
     p.add_argument("--no-video", action="store_true", help="skip writing walkthrough.mp4 (same run, faster)")
     commands["preview"] = preview_command
 
-    p = sub.add_parser("lint", help="find what makes instruction files hard to follow; FILE:LINE:COL: message")
+    p = sub.add_parser(
+        "lint", help="find what makes instruction files hard to follow; FILE:LINE:COL: message"
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--calibration", metavar="CAL", help="a station calibration: also check the projector's reach")
+    p.add_argument(
+        "--calibration", metavar="CAL", help="a station calibration: also check the projector's reach"
+    )
     p.add_argument("--strict", action="store_true", help="fail (exit 1) on any finding")
     commands["lint"] = lint_command
 
@@ -108,7 +114,9 @@ def teach_command(args: argparse.Namespace) -> int:
         result = teach_on_bench(ins, scenario, variant=args.variant, folder=args.out)
     else:
         result = _teach_at_station(args, ins)
-    print(f"taught {len(result.steps)} steps of {ins.source} (version {ins.version}); saved in {result.folder}")
+    print(
+        f"taught {len(result.steps)} steps of {ins.source} (version {ins.version}); saved in {result.folder}"
+    )
     print("step times (put them in the file as expected_s):")
     for s in result.steps:
         was = f"file: {s.file_expected_s:g}" if s.file_expected_s else "file: none"
@@ -141,14 +149,24 @@ def _teach_at_station(args: argparse.Namespace, ins: object):  # type: ignore[no
     if args.display:
         cfg = replace(cfg, display=args.display)
     if not cfg.calibration:
-        raise OssError("teaching at a station needs its calibration: pass --calibration FILE or --station FILE")
+        raise OssError(
+            "teaching at a station needs its calibration: pass --calibration FILE or --station FILE"
+        )
     with ExitStack() as stack:
         display = open_display(cfg.display, screen_index=cfg.screen)
         stack.callback(display.close)
         camera = stack.enter_context(
-            open_source(cfg.camera, size=cfg.camera_size, fps=cfg.camera_fps, exposure=cfg.exposure, white_balance=cfg.white_balance)
+            open_source(
+                cfg.camera,
+                size=cfg.camera_size,
+                fps=cfg.camera_fps,
+                exposure=cfg.exposure,
+                white_balance=cfg.white_balance,
+            )
         )
-        cal = Calibration.load(cfg.calibration, camera_size=cfg.camera_size, projector_size=cfg.projector_size)
+        cal = Calibration.load(
+            cfg.calibration, camera_size=cfg.camera_size, projector_size=cfg.projector_size
+        )
         if cal.radiometry is None:
             import time
 

@@ -188,7 +188,9 @@ def _step_nodes(root: yaml.Node) -> list[_StepNodes]:
         return []
     out = []
     for item in steps.value:
-        keys = {k: (kn, vn) for k, kn, vn in mapping_items(item)} if isinstance(item, yaml.MappingNode) else {}
+        keys = (
+            {k: (kn, vn) for k, kn, vn in mapping_items(item)} if isinstance(item, yaml.MappingNode) else {}
+        )
         show = keys.get("show", (None, None))[1]
         out.append(_StepNodes(item, keys, tuple(show.value) if isinstance(show, yaml.SequenceNode) else ()))
     return out
@@ -264,7 +266,9 @@ class _Linter:
             if color is not None:
                 c = projected_contrast(color, surface)
                 if c is None:
-                    self.add(node, "contrast", f"colour '{color}' can't be drawn; use a named colour or #rrggbb")
+                    self.add(
+                        node, "contrast", f"colour '{color}' can't be drawn; use a named colour or #rrggbb"
+                    )
                 elif c < MIN_CONTRAST:
                     self.add(
                         node,
@@ -306,7 +310,10 @@ class _Linter:
         if isinstance(o, Highlight | Outline | NumberOverlay):
             return [zone_bench_polygon(ins, ins.zones[o.zone])]
         if isinstance(o, Arrow):
-            return [zone_bench_polygon(ins, ins.zones[o.from_zone]), zone_bench_polygon(ins, ins.zones[o.to_zone])]
+            return [
+                zone_bench_polygon(ins, ins.zones[o.from_zone]),
+                zone_bench_polygon(ins, ins.zones[o.to_zone]),
+            ]
         x, y = _at_bench(ins, o.at, o.frame)
         h = o.size_mm / 2
         return [np.array([[x - h, y - h], [x + h, y - h], [x + h, y + h], [x - h, y + h]], np.float64)]
@@ -315,7 +322,7 @@ class _Linter:
         assert self.cal is not None
         w, h = self.cal.projector_size
         by_id = {s.id: (k, s) for k, s in enumerate(self.ins.steps)}
-        variants = list(self.ins.variants) or [None]
+        variants: list[str | None] = list(self.ins.variants) or [None]
         for v in variants:
             for rs in self.ins.run_steps(v):
                 k, _ = by_id[rs.step.id]
@@ -325,7 +332,12 @@ class _Linter:
                         continue
                     for poly in self._targets(o):
                         ppx = self.cal.bench_to_projector(poly)
-                        if (ppx[:, 0] < 0).any() or (ppx[:, 0] > w).any() or (ppx[:, 1] < 0).any() or (ppx[:, 1] > h).any():
+                        if (
+                            (ppx[:, 0] < 0).any()
+                            or (ppx[:, 0] > w).any()
+                            or (ppx[:, 1] < 0).any()
+                            or (ppx[:, 1] > h).any()
+                        ):
                             self._reach_seen.add((k, j))
                             self.add(
                                 nodes[j],

@@ -160,7 +160,14 @@ def contact_sheet(steps: list[StepPreview], total: int, columns: int = SHEET_COL
         head = f"{s.index + 1}/{total}  {s.uid}" + (f"  ({s.expected_s:g} s)" if s.expected_s else "")
         cv2.putText(tile, _ascii(head), (6, h + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
         cv2.putText(
-            tile, _ascii(s.text)[:64], (6, h + 38), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 60), 1, cv2.LINE_AA
+            tile,
+            _ascii(s.text)[:64],
+            (6, h + 38),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            (60, 60, 60),
+            1,
+            cv2.LINE_AA,
         )
         tiles.append(tile)
     if not tiles:
@@ -177,7 +184,8 @@ def contact_sheet(steps: list[StepPreview], total: int, columns: int = SHEET_COL
 
 def _html(ins: Instruction, variant: str | None, lang: str, steps: list[StepPreview], video: bool) -> str:
     name = html.escape(ins.product_name.get(lang, ins.default_language))
-    vname = ins.variants[variant].name.get(lang, ins.default_language) if variant in ins.variants else ""
+    v = ins.variants.get(variant or "")
+    vname = v.name.get(lang, ins.default_language) if v is not None else ""
     rows = []
     for s in steps:
         exp = f"{s.expected_s:g} s" if s.expected_s else "<b>no expected_s</b>"

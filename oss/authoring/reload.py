@@ -88,11 +88,15 @@ class InstructionWatcher:
         if ins is None or errors:
             n = len(errors)
             return self._invalid(
-                errors, f"{self.path.name}: {n} error{'s' * (n != 1)}; still running version {self.current.version}", digest
+                errors,
+                f"{self.path.name}: {n} error{'s' * (n != 1)}; still running version {self.current.version}",
+                digest,
             )
         if self.variant is not None and ins.variants and self.variant not in ins.variants:
             return self._invalid(
-                (), f"{self.path.name}: variant '{self.variant}' is gone; still running version {self.current.version}", digest
+                (),
+                f"{self.path.name}: variant '{self.variant}' is gone; still running version {self.current.version}",
+                digest,
             )
         old = self.current
         self.current = ins
@@ -141,7 +145,11 @@ class LiveReload:
                 log.error("%s", p)
             log.error("instruction not reloaded: %s", res.message)
             self._log(
-                "reload", t, ok=False, content_hash=res.content_hash, message=res.message,
+                "reload",
+                t,
+                ok=False,
+                content_hash=res.content_hash,
+                message=res.message,
                 problems="\n".join(str(p) for p in res.problems),
             )
         elif res.status == "reloaded" and res.instruction is not None:
@@ -150,8 +158,13 @@ class LiveReload:
             new = res.instruction
             log.info("instruction reloaded: %s", res.message)
             self._log(
-                "reload", t, ok=True, old_version=old.p.instruction.version,
-                old_hash=old.p.instruction.content_hash, version=new.version, content_hash=new.content_hash,
+                "reload",
+                t,
+                ok=True,
+                old_version=old.p.instruction.version,
+                old_hash=old.p.instruction.content_hash,
+                version=new.version,
+                content_hash=new.content_hash,
             )
             self.results.append(old.stop())
             self.station = self.make_station(new, self.watcher)
@@ -160,9 +173,14 @@ class LiveReload:
             self.reloads.append(res)
         return res
 
-    def run(self, max_frames: int | None = None, stop_when: Callable[[], bool] | None = None) -> list[RunResult]:
+    def run(
+        self,
+        max_frames: int | None = None,
+        stop_when: Callable[[], bool] | None = None,
+        resume: tuple[int, int] | None = None,
+    ) -> list[RunResult]:
         """Like ``Station.run`` across versions; returns the results of every session, in order."""
-        self.station.start()
+        self.station.start(resume)
         frames = 0
         seen = 0
         try:
@@ -170,7 +188,11 @@ class LiveReload:
                 st = self.station
                 going = st.tick()
                 frames = sum(r.frames for r in self.results) + st.result.frames
-                if not going or (max_frames is not None and frames >= max_frames) or (stop_when and stop_when()):
+                if (
+                    not going
+                    or (max_frames is not None and frames >= max_frames)
+                    or (stop_when and stop_when())
+                ):
                     break
                 ends = [e for e in st.result.events[seen:] if e.kind == "cycle_end"]
                 seen = len(st.result.events)

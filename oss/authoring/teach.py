@@ -121,7 +121,9 @@ class TeachSession:
         self.on_step = on_step
         self.mm_per_px = mm_per_px
         self.language = language or instruction.default_language
-        self.perception = Perception(instruction, calibration, self.variant, mm_per_px=mm_per_px, load_taught=False)
+        self.perception = Perception(
+            instruction, calibration, self.variant, mm_per_px=mm_per_px, load_taught=False
+        )
         self.renderer = Renderer(instruction, calibration, self.variant, language=self.language)
         self.runs = instruction.run_steps(self.variant)
         self.shown: np.ndarray | None = None
@@ -150,7 +152,9 @@ class TeachSession:
 
     def _show(self, k: int, t: float) -> None:
         rs = self.runs[k]
-        state = StationState(Phase.RUNNING, k, rs.uid, self.variant, 0, self.language, message=TEACH_MESSAGE, t=t)
+        state = StationState(
+            Phase.RUNNING, k, rs.uid, self.variant, 0, self.language, message=TEACH_MESSAGE, t=t
+        )
         self.shown = self.renderer.render(state)
         self.display.show(self.shown)
 
@@ -199,7 +203,9 @@ class TeachSession:
                 if look is not None:
                     done[(rs.uid, z)] = look.copy()
             work = (rec.last_hand_t if rec.last_hand_t is not None else t) - rec.t_shown
-            steps.append(TaughtStep(rs.uid, round(work, 2), max(0.5, math.ceil(work * 2) / 2), rs.step.expected_s))
+            steps.append(
+                TaughtStep(rs.uid, round(work, 2), max(0.5, math.ceil(work * 2) / 2), rs.step.expected_s)
+            )
             for z in (*present, *absent):
                 p = self._propose(z, rec.start_view)
                 if p is not None and z not in proposals:
@@ -218,11 +224,20 @@ class TeachSession:
                 "version": self.ins.version,
                 "taught_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                 "steps": [
-                    {"uid": s.uid, "seconds": s.seconds, "expected_s": s.expected_s, "file_expected_s": s.file_expected_s}
+                    {
+                        "uid": s.uid,
+                        "seconds": s.seconds,
+                        "expected_s": s.expected_s,
+                        "file_expected_s": s.file_expected_s,
+                    }
                     for s in steps
                 ],
                 "proposed_zones": {
-                    p.zone: {"frame": p.frame, "rect": [round(v) for v in p.rect], "overlap": round(p.overlap, 2)}
+                    p.zone: {
+                        "frame": p.frame,
+                        "rect": [round(v) for v in p.rect],
+                        "overlap": round(p.overlap, 2),
+                    }
                     for p in proposals.values()
                 },
             },
@@ -245,7 +260,7 @@ class TeachSession:
             return None
         poly = self.perception.zones.polygon_mm(zone)
         zmask = np.zeros(changed.shape, np.uint8)
-        cv2.fillPoly(zmask, [np.round(np.asarray(poly) / s - 0.5).astype(np.int32)], 1)
+        cv2.fillPoly(zmask, [np.round(np.asarray(poly) / s - 0.5).astype(np.int32)], (1,))
         overlaps = [int(((labels == i) & (zmask > 0)).sum()) for i in range(1, n)]
         best = int(np.argmax(overlaps)) + 1
         if overlaps[best - 1] == 0:
@@ -283,7 +298,9 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
 # On the virtual bench
 
 
-def teach_scenario(instruction: Instruction, variant: str | None = None, *, seed: int = 0, press_after_s: float = 1.0):  # type: ignore[no-untyped-def]
+def teach_scenario(
+    instruction: Instruction, variant: str | None = None, *, seed: int = 0, press_after_s: float = 1.0
+):  # type: ignore[no-untyped-def]
     """The default scenario with an author who presses the pedal ``press_after_s`` after each step."""
     from oss.authoring.scenario import default_scenario
     from oss.sim.scenario import OperatorSpec

@@ -128,7 +128,10 @@ def load_references(
         return None
     if abs(mpp - mm_per_px) > 1e-9:
         log.warning(
-            "%s: taught at %.2f mm/px, perception runs at %.2f mm/px; ignored. Teach again.", doc_path, mpp, mm_per_px
+            "%s: taught at %.2f mm/px, perception runs at %.2f mm/px; ignored. Teach again.",
+            doc_path,
+            mpp,
+            mm_per_px,
         )
         return None
     empty: dict[str, np.ndarray] = {}
@@ -140,6 +143,10 @@ def load_references(
                 empty[parts[1]] = data[k]
             elif parts[0] == "done" and len(parts) == 3:
                 done[(parts[1], parts[2])] = data[k]
-    info = {k: v for k, v in meta.items() if k not in ("format", "layout_key", "content_hash", "variant", "mm_per_px")}
+    info = {
+        k: v
+        for k, v in meta.items()
+        if k not in ("format", "layout_key", "content_hash", "variant", "mm_per_px")
+    }
     log.info("using taught zone looks from %s (%d zones, %d done looks)", folder, len(empty), len(done))
     return TaughtReferences(key, variant, mpp, empty, done, str(meta.get("content_hash", "")), info)

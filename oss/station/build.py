@@ -17,15 +17,34 @@ from oss.display import open_display
 from oss.display.base import Display
 from oss.display.recorder import VideoRecorder
 from oss.instructions import load_instruction
+from oss.instructions.model import Instruction
 from oss.log.resume import ResumePoint
 from oss.log.store import EventStore
 from oss.operator.profile import ProfileBook, default_profiles_path
 from oss.operator.sound import SoundPlayer, Speaker
 from oss.records import OssError
 from oss.sim.scenario import Scenario, load_scenario
-from oss.station.loop import Camera, Station, StationParts
+from oss.station.loop import Camera, RunResult, Station, StationParts
 
 log = logging.getLogger("oss.station")
+
+
+def merge_results(results: list[RunResult]) -> RunResult:
+    """One result over the sessions of a live-reloaded run (one session per instruction version)."""
+    out = RunResult()
+    for r in results:
+        out.frames += r.frames
+        out.frame_ms.extend(r.frame_ms)
+        out.events.extend(r.events)
+        out.session_ids.extend(r.session_ids)
+        out.session_id = out.session_id or r.session_id
+        out.supervisor_calls.extend(r.supervisor_calls)
+        out.wall_s += r.wall_s
+        out.stopped_by = r.stopped_by or out.stopped_by
+    out.cycles_completed = sum(1 for e in out.events if e.kind == "cycle_end")
+    return out
+
+
 DEFAULT_INSTRUCTIONS = Path(__file__).resolve().parents[2] / "instructions" / "led_fixture.yaml"
 
 
@@ -174,6 +193,7 @@ def build_and_run(
             hand_model=cfg.hand_model,
         )
         cycles = int(str(max_cycles)) if max_cycles is not None else None
+        live = None
         if scenario is not None:
             from oss.station.sim_link import sim_station
 
@@ -202,25 +222,36 @@ def build_and_run(
                 )
             )
             calibration = _real_camera_calibration(cfg, display, camera)
-            station = Station(
-                StationParts(
-                    instruction=instruction,
-                    variant=variant,
-                    calibration=calibration,
-                    camera=camera,
-                    display=display,
-                    store=store,
-                    max_cycles=cycles,
-                    inputs=inputs,  # type: ignore[arg-type]
-                    **common,  # type: ignore[arg-type]
+            from oss.authoring.reload import InstructionWatcher, LiveReload
+
+            def make(ins: Instruction, watcher: InstructionWatcher) -> Station:
+                parts = dict(common, status_sources=(*status_sources, watcher))
+                return Station(
+                    StationParts(
+                        instruction=ins,
+                        variant=variant,
+                        calibration=calibration,
+                        camera=camera,
+                        display=display,
+                        store=store,
+                        max_cycles=cycles,
+                        inputs=inputs,  # type: ignore[arg-type]
+                        **parts,  # type: ignore[arg-type]
+                    )
                 )
-            )
-        station.start(resume)
+
+            # an edited instruction file takes effect at the next unit boundary (see oss/authoring/reload.py)
+            live = LiveReload(make, InstructionWatcher(instruction.source, instruction, variant))
         max_frames = extra.get("max_frames")
-        result = station.run(
-            max_frames=int(str(max_frames)) if max_frames else None,
-            stop_when=(lambda: bench.finished) if bench is not None else None,
-        )
+        limit = int(str(max_frames)) if max_frames else None
+        if live is not None:
+            results = live.run(max_frames=limit, resume=resume)
+            result = merge_results(results)
+        else:
+            station.start(resume)
+            result = station.run(
+                max_frames=limit, stop_when=(lambda: bench.finished) if bench is not None else None
+            )
         summary = {
             "instruction": instruction.source,
             "instruction_hash": instruction.content_hash,

@@ -66,7 +66,9 @@ def test_without_calibration_no_reach_check() -> None:
 
 
 def test_allow_comment_only_covers_its_step(tmp_path: Path) -> None:
-    text = POOR.read_text().replace("  - id: no_time   # PLANT: expected-duration", "  - id: no_time  # oss-lint: allow expected-duration")
+    text = POOR.read_text().replace(
+        "  - id: no_time   # PLANT: expected-duration", "  - id: no_time  # oss-lint: allow expected-duration"
+    )
     f = tmp_path / "poor.yaml"
     f.write_text(text)
     shutil.copytree(DATA / "media", tmp_path / "media")

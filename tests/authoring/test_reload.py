@@ -6,6 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from oss.authoring.reload import InstructionWatcher, LiveReload
 from oss.authoring.scenario import default_scenario
 from oss.display.base import NullDisplay
@@ -17,6 +19,7 @@ from oss.station.loop import Station, StationParts
 from oss.station.sim_link import SimCamera, calibrate_sim
 
 DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.slow
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -49,7 +52,7 @@ def test_live_reload_at_unit_boundary(tmp_path: Path) -> None:
     shutil.copy(DATA / "mini.yaml", f)
     shutil.copytree(DATA / "media", tmp_path / "media")
     ins = load_instruction(f)
-    sc = default_scenario(ins, cycles=2, camera_size=(640, 360))
+    sc = default_scenario(ins, cycles=2, camera_size=(960, 540))
     bench = VirtualBench(sc, ins)
     cal = calibrate_sim(bench)
     store = EventStore(str(tmp_path / "log.sqlite"), "t")
@@ -59,8 +62,16 @@ def test_live_reload_at_unit_boundary(tmp_path: Path) -> None:
     def make(instruction: Instruction, watcher: InstructionWatcher) -> Station:
         return Station(
             StationParts(
-                instruction=instruction, variant=None, calibration=cal, camera=camera, display=NullDisplay(),
-                store=store, inputs=(camera,), status_sources=(watcher,), sim_time=True, on_step=camera.show,
+                instruction=instruction,
+                variant=None,
+                calibration=cal,
+                camera=camera,
+                display=NullDisplay(),
+                store=store,
+                inputs=(camera,),
+                status_sources=(watcher,),
+                sim_time=True,
+                on_step=camera.show,
             )
         )
 
@@ -97,7 +108,9 @@ def test_live_reload_at_unit_boundary(tmp_path: Path) -> None:
     start = next(e for e in new.events if e.kind == "session_start")
     assert start.get("content_hash") == new_hash and start.get("version") == "1.1"
     # the monitor/status line: the station showed and logged the reload problem
-    assert any(e.kind == "device" and "still running version 1.0" in str(e.get("message")) for e in old.events)
+    assert any(
+        e.kind == "device" and "still running version 1.0" in str(e.get("message")) for e in old.events
+    )
     with EventStore(str(tmp_path / "log.sqlite"), "t") as again:
         hashes = [s.instruction_hash for s in again.sessions()]
     assert hashes == [ins.content_hash, new_hash]

@@ -22,6 +22,7 @@ from oss.station.evaluate import step_verdicts
 from oss.station.sim_link import sim_station
 
 DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.slow
 CAM = (960, 540)
 
 

@@ -94,3 +94,39 @@ def test_unknown_scenario_lists_the_shipped_ones(tmp_path: Path) -> None:
     out = oss("run", "--camera", "sim:nope", "--display", "none", "--log", str(tmp_path / "l.sqlite"))
     assert out.returncode == 1
     assert "led_basic" in out.stderr
+
+
+def test_recorded_frames_with_a_calibration_file_run_through_the_real_camera_path(tmp_path: Path) -> None:
+    """An image folder and a saved calibration: the path a real camera takes (thread, live reload)."""
+    from oss.sim.bench import VirtualBench
+    from oss.sim.scenario import load_scenario
+    from oss.station.sim_link import calibrate_sim
+
+    sc = load_scenario("led_basic")
+    bench = VirtualBench(sc, sc.load_instruction(), self_paced=True)
+    cal = calibrate_sim(bench)
+    cal.save(tmp_path / "cal.yaml")
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(40):
+        cv2.imwrite(str(folder / f"frame{i:03d}.png"), bench.next_frame(None).image)
+    summary = tmp_path / "s.json"
+    out = oss(
+        "run",
+        "--camera",
+        str(folder),
+        "--calibration",
+        str(tmp_path / "cal.yaml"),
+        "--display",
+        "none",
+        "--log",
+        str(tmp_path / "log.sqlite"),
+        "--summary-json",
+        str(summary),
+        "--operator",
+        "ann",
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(summary.read_text())
+    assert data["frames"] == 40 and data["stopped_by"] == "camera input ended"
+    assert data["frame_ms"]["n"] == 40
