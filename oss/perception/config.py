@@ -31,7 +31,6 @@ class PerceptionConfig:
     drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
     # --- hands ----------------------------------------------------------------------------------------
     tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
-    fingertip_radius_mm: float = 8.0  # a hand is in the zones this disc around its tip touches
     hand_length_mm: float = 150.0  # the palm centre is looked for in this last stretch of an arm
     outline_epsilon_mm: float = 4.0  # polygon simplification of hand outlines
     hand_mask_margin_mm: float = 10.0  # outlines are grown by this before they go to the renderer

@@ -75,27 +75,6 @@ def channel_max(img: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
 
 
-def shadow_like(obs: np.ndarray, expect: np.ndarray, cfg: PerceptionConfig) -> np.ndarray:
-    """For N×3 pixels: the expected view dimmed evenly in every channel, not below ``shadow_min_ratio``
-    (brightness and chromaticity distortion as in Horprasert et al., 1999). A channel whose prediction
-    is at the camera's ceiling only has to be dimmed no more than the others (its true level is higher)."""
-    q = obs / np.maximum(expect, 1.0)
-    qs = [q[:, c] for c in range(3)]  # per column: numpy reduces across a short last axis slowly
-    ok = [expect[:, c] < SATURATED - 1.0 for c in range(3)]
-    w = [o.astype(np.float32) for o in ok]
-    n = w[0] + w[1] + w[2]
-    mean = np.where(
-        n > 0,
-        (qs[0] * w[0] + qs[1] * w[1] + qs[2] * w[2]) / np.maximum(n, 1.0),
-        np.minimum(np.minimum(*qs[:2]), qs[2]),
-    )
-    tol = cfg.shadow_chroma * np.maximum(mean, 0.05)
-    shadow = (mean >= cfg.shadow_min_ratio) & (mean < 1.0)
-    for c in range(3):
-        shadow &= np.where(ok[c], np.abs(qs[c] - mean) < tol, qs[c] >= mean - tol)
-    return np.asarray(shadow)
-
-
 class ForegroundModel:
     """Keeps the bench model and turns each bench image into a foreground mask."""
 
@@ -134,11 +113,17 @@ class ForegroundModel:
         excess = np.maximum(lo - obs, obs - hi)
         out = channel_max(excess - thr) > 0
         if cfg.shadow_min_ratio < 1.0:
-            ys, xs = np.nonzero(out)  # only the candidates: a small part of the bench
-            if ys.size:
-                sh = shadow_like(obs[ys, xs], expect[ys, xs], cfg)
-                out[ys[sh], xs[sh]] = False
+            out &= ~self._shadow(obs, expect)
         return np.asarray(out)
+
+    def _shadow(self, obs: np.ndarray, expect: np.ndarray) -> np.ndarray:
+        """Shadow-like pixels: the expected view dimmed evenly in every channel, not below
+        ``shadow_min_ratio`` (brightness and chromaticity distortion as in Horprasert et al., 1999)."""
+        cfg = self.cfg
+        q = obs / np.maximum(expect, 1.0)
+        mean = (q[..., 0] + q[..., 1] + q[..., 2]) * np.float32(1.0 / 3.0)
+        dev = channel_max(np.abs(q - mean[..., None])) / np.maximum(mean, 0.05)
+        return (mean >= cfg.shadow_min_ratio) & (mean < 1.0) & (dev < cfg.shadow_chroma)
 
     def reset(self) -> None:
         """Forget everything learnt about the bench (e.g. after recalibration)."""
@@ -148,11 +133,8 @@ class ForegroundModel:
         self._prev_proj = None
         self._started = False
 
-    def segment(
-        self, bench: np.ndarray, proj: np.ndarray, changed: tuple[int, int, int, int] | None = None
-    ) -> ForegroundResult:
-        """Foreground mask and normalised view of one bench image under projection ``proj`` (0..1).
-        ``changed`` (x, y, w, h): where ``proj`` differs from the previous one, if the caller knows."""
+    def segment(self, bench: np.ndarray, proj: np.ndarray) -> ForegroundResult:
+        """Foreground mask and normalised view of one bench image under projection ``proj`` (0..1)."""
         cfg = self.cfg
         obs = bench.astype(np.float32)
         dp = self.contrast * proj
@@ -171,19 +153,14 @@ class ForegroundModel:
         if prev is not None and prev is not proj:
             # a frame exposed while the projector changed may show either image: foreground only where the
             # view fits neither prediction (tested where the projection changed)
-            if changed is None:
-                rows = np.flatnonzero(np.any(prev != proj, axis=(1, 2)))
-                cols = np.flatnonzero(np.any(prev != proj, axis=(0, 2))) if rows.size else rows
-                changed = (
-                    (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
-                    if rows.size
-                    else (0, 0, 0, 0)
+            rows = np.flatnonzero(np.any(prev != proj, axis=(1, 2)))
+            if rows.size:
+                cols = np.flatnonzero(
+                    np.any(prev[rows[0] : rows[-1] + 1] != proj[rows[0] : rows[-1] + 1], axis=(0, 2))
                 )
-            bx, by, bw, bh = changed
-            if bw > 0 and bh > 0:
                 m = cfg.envelope_px + 1
-                y0, y1 = max(0, by - m), by + bh + m
-                x0, x1 = max(0, bx - m), bx + bw + m
+                y0, y1 = max(0, rows[0] - m), rows[-1] + 1 + m
+                x0, x1 = max(0, cols[0] - m), cols[-1] + 1 + m
                 sub = (slice(y0, y1), slice(x0, x1))
                 light = self.contrast[sub] * prev[sub] * g
                 fg[sub] &= self._outside(obs[sub], ambient[sub], light, self.background[sub])

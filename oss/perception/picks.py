@@ -1,14 +1,13 @@
 """Picks: a hand that reaches into a bin and comes out again.
 
-Each hand tip is tracked from frame to frame (nearest neighbour). A *visit* of a bin starts when a
-tracked tip crosses ``zone_margin_mm`` into the bin and ends when the tip is ``zone_exit_mm`` outside
-for ``exit_hold_s``, or three times that far (the tip wavers at the rim and jumps when a part is lifted
-with it); a hand that vanishes inside a bin ends its visit without a pick. A visit is a pick when the
-hand did what taking a part needs: it stopped in the bin (tip slower than ``reach_slow_mm_s`` for
-``reach_dwell_s``: the grasp) or it turned back inside the bin (the tip came back ``reach_turn_mm``
-from the deepest point it reached, measured along the way it came in). A tip that sweeps across a bin
-on its way elsewhere does neither and is not a pick. Putting a part back is a visit too and is
-reported as a pick (the engine takes a pick from the wrongly picked bin as putting it back).
+Each hand tip is tracked from frame to frame (nearest neighbour). A *visit* of a bin starts when the tip
+is ``zone_margin_mm`` inside the bin and ends when it is ``zone_exit_mm`` outside for ``exit_hold_s`` or three
+times that far (the tip wavers at the rim and jumps when a part is lifted with it); a hand gone inside a
+bin ends its visit without a pick. A visit
+is a pick when the hand did what taking a part needs: it stopped in the bin (tip slower than
+``reach_slow_mm_s`` for ``reach_dwell_s``: the grasp) or it turned back inside the bin (the tip came
+back ``reach_turn_mm`` from the deepest point it reached in the bin, measured along the way it came
+in). A tip that sweeps across a bin on its way elsewhere does neither and is not a pick.
 """
 
 from __future__ import annotations

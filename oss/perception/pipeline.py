@@ -153,15 +153,14 @@ class Perception:
         self.zones.update_poses(fixtures)
         bench = self.rectifier.rectify(img)
         proj = self.rectifier.projection(projector_image)
-        fg = self.foreground.segment(bench, proj, self.rectifier.changed_box)
+        fg = self.foreground.segment(bench, proj)
         view = BenchView(bench, fg.ratio, self.mm_per_px, t, img)
         hands = self.arms.detect(view, fg.mask, t)
         seg = self.arms.last
         assert seg is not None
         for det in self.hand_detectors:
             hands = fuse_hands(hands, det.detect(view, fg.mask, t))
-        r = self.cfg.fingertip_radius_mm
-        hands = tuple(replace(h, zones=self.zones.zones_at(h.tip_mm, radius_mm=r)) for h in hands)
+        hands = tuple(replace(h, zones=self.zones.zones_at(h.tip_mm)) for h in hands)
         picks = self.picks.update(hands, self.zones.depth_mm, t, suspended=seg.leaning)
         cover = cv2.dilate(seg.mask, self._cover_kernel)
         self._cover = cover
