@@ -31,6 +31,8 @@ class PerceptionConfig:
     drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
     # --- hands ----------------------------------------------------------------------------------------
     tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
+    fingertip_radius_mm: float = 12.0  # a resting hand is in the zones this disc around its tip touches
+    rest_speed_mm_s: float = 150.0  # ... resting: its tip slower than this (a moving tip: the point only)
     hand_length_mm: float = 150.0  # the palm centre is looked for in this last stretch of an arm
     outline_epsilon_mm: float = 4.0  # polygon simplification of hand outlines
     hand_mask_margin_mm: float = 10.0  # outlines are grown by this before they go to the renderer
@@ -39,14 +41,15 @@ class PerceptionConfig:
     zone_exit_mm: float = 25.0  # ... and leaves it this far outside for exit_hold_s, or 3× as far at once
     exit_hold_s: float = 0.2
     reach_slow_mm_s: float = 150.0  # the tip counts as stopped below this speed ...
-    reach_dwell_s: float = 0.12  # ... for this long inside the bin (a grasp), or
-    reach_turn_mm: float = 25.0  # it turned back inside the bin: came back this far from its deepest point
+    reach_dwell_s: float = 0.1  # ... for this long inside the bin (a grasp)
+    max_tip_step_mm: float = 80.0  # a tip moving further between two frames leapt (did not cross a rim)
     speed_window_s: float = 0.1  # tip speed measured over this window
     # --- presence -------------------------------------------------------------------------------------
     presence_smooth_mm: float = 10.0  # zone looks are averaged over this (box), against sensor noise
-    presence_pixel_delta: float = 0.1  # normalised change of one pixel that counts as changed
+    presence_pixel_delta: float = 0.1  # normalised change of one pixel that counts as changed ...
+    presence_shift_mm: float = 4.0  # ... beyond the range of its reference's look within this distance
     presence_fraction: float = 0.2  # fraction of the zone that must change to call it occupied
-    presence_hand_margin_mm: float = 20.0  # a hand/arm this close to a zone covers it
+    presence_hand_margin_mm: float = 40.0  # a hand/arm this close to a zone covers it (and its shadow)
     presence_erode_mm: float = 4.0  # zone edges ignored (registration tolerance)
     # --- markers --------------------------------------------------------------------------------------
     marker_roi_margin: float = 1.5  # ROI = marker box grown by this many marker sizes on every side

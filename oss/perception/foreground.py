@@ -1,8 +1,9 @@
 """Foreground against a model of the bench, in a space where our own projection cancels.
 
-The camera should see ``E = a·black + b·(white − black)·P`` of the empty bench under projection P
-(a, b: global light gains fitted on background pixels each frame, so a lamp switched on or the camera's
-exposure drifting does not light up the whole bench). ``ratio = observed / E`` is albedo-like: 1 on
+The camera should see ``E = A(x, y)·black + g·(white − black)·P`` of the empty bench under projection P
+(A: a smooth, quadratic gain of the ambient light over the bench, g: the projector's gain, both fitted
+on background pixels each frame, so a lamp switched on at one side or the camera's exposure drifting
+does not light up the bench). ``ratio = observed / E`` is albedo-like: 1 on
 the bench as calibrated, whatever is projected. The background model holds the ratio of the bench as
 it is now (parts placed, jig moved): a change that stays static and away from any hand for
 ``absorb_after_s`` joins it. Foreground = observed outside the predicted view ``E · background``
@@ -42,29 +43,43 @@ class BenchView:
 class ForegroundResult:
     mask: np.ndarray  # uint8 0/255, everything that differs from the bench model
     ratio: np.ndarray  # float32 H×W×3, observed / predicted empty bench
-    gains: np.ndarray  # 3×2: per channel (a, b) of the fitted light model
+    gains: np.ndarray  # 3×7: per channel the ambient gain's quadratic coefficients, then the projector's
     saturated: np.ndarray  # bool: some channel at the camera's ceiling (its ratio means little)
 
 
-def _fit_gains(o: np.ndarray, b: np.ndarray, dp: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Per channel least squares o ≈ a·b + g·dp on ``keep`` samples, ridge towards (1, 1), one robust pass."""
-    gains = np.ones((3, 2), np.float64)
+def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """1, x, y, x², xy, y² (x, y in −1..1 over the bench): the shape of the ambient light's gain."""
+    return [np.ones_like(x), x, y, x * x, x * y, y * y]
+
+
+def _fit_gains(
+    o: np.ndarray, b: np.ndarray, dp: np.ndarray, keep: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """Per channel least squares ``o ≈ A(x, y)·b + g·dp`` on ``keep`` samples, A quadratic over the bench
+    (a lamp lights one side more), ridge towards A = 1, g = 1; one robust pass. Returns 3×7 coefficients
+    (six of A, then g)."""
+    coef = np.zeros((3, 7), np.float64)
+    coef[:, 0] = coef[:, 6] = 1.0
+    basis = _basis(x[keep], y[keep])
+    prior = np.array([1.0, 0, 0, 0, 0, 0, 1.0])
     for c in range(3):
-        oc, bc, pc = o[..., c][keep], b[..., c][keep], dp[..., c][keep]
-        if oc.size < 50:
-            continue
+        oc = o[..., c][keep].astype(np.float64)
+        cols = np.stack([bk * b[..., c][keep] for bk in basis] + [dp[..., c][keep]], axis=1).astype(
+            np.float64
+        )
+        inl = np.ones(oc.size, bool)
         for _ in range(2):
-            lam = 1e-3 * float(np.dot(bc, bc) + np.dot(pc, pc)) + 1e-6
-            m = np.array([[np.dot(bc, bc) + lam, np.dot(bc, pc)], [np.dot(bc, pc), np.dot(pc, pc) + lam]])
-            rhs = np.array([np.dot(oc, bc) + lam, np.dot(oc, pc) + lam])
-            ab = np.linalg.solve(m, rhs)
-            res = np.abs(oc - ab[0] * bc - ab[1] * pc)
-            inl = res <= 3.0 * max(float(np.median(res)) * 1.4826, 2.0)
-            oc, bc, pc = oc[inl], bc[inl], pc[inl]
-            if oc.size < 50:
+            if int(inl.sum()) < 50:
                 break
-        gains[c] = np.clip(ab, 0.2, 5.0)
-    return gains
+            m, r = cols[inl], oc[inl]
+            ata = m.T @ m
+            lam = 1e-3 * float(np.trace(ata)) / 7.0 + 1e-6
+            sol = np.linalg.solve(ata + lam * np.eye(7), m.T @ r + lam * prior)
+            res = np.abs(oc - cols @ sol)
+            inl = res <= 3.0 * max(float(np.median(res[inl])) * 1.4826, 2.0)
+            coef[c] = sol
+        coef[c, 6] = float(np.clip(coef[c, 6], 0.2, 5.0))
+    return coef
 
 
 SATURATED = 255.0
@@ -73,6 +88,24 @@ SATURATED = 255.0
 def channel_max(img: np.ndarray) -> np.ndarray:
     """Per-pixel maximum over the 3 channels (much faster than ``img.max(axis=2)``)."""
     return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
+
+
+def shadow_like(obs: np.ndarray, expect: np.ndarray, cfg: PerceptionConfig) -> np.ndarray:
+    """For N×3 pixels: the expected view dimmed evenly in every channel, not below ``shadow_min_ratio``
+    (brightness and chromaticity distortion as in Horprasert et al., 1999). A channel whose prediction
+    is at the camera's ceiling only has to be dimmed no more than the others (its true level is higher)."""
+    q = obs / np.maximum(expect, 1.0)
+    qs = [q[:, c] for c in range(3)]  # per column: numpy reduces across a short last axis slowly
+    ok = [expect[:, c] < SATURATED - 1.0 for c in range(3)]
+    w = [o.astype(np.float32) for o in ok]
+    n = w[0] + w[1] + w[2]
+    lowest = np.minimum(np.minimum(qs[0], qs[1]), qs[2])
+    mean = np.where(n > 0, (qs[0] * w[0] + qs[1] * w[1] + qs[2] * w[2]) / np.maximum(n, 1.0), lowest)
+    tol = cfg.shadow_chroma * np.maximum(mean, 0.05)
+    shadow = (mean >= cfg.shadow_min_ratio) & (mean < 1.0)
+    for c in range(3):
+        shadow &= np.where(ok[c], np.abs(qs[c] - mean) < tol, qs[c] >= mean - tol)
+    return np.asarray(shadow)
 
 
 class ForegroundModel:
@@ -99,6 +132,10 @@ class ForegroundModel:
         self._open_kernel = np.ones((3, 3), np.uint8)
         c = 2 * config.envelope_px + 3  # bridges the tolerance band along projected edges
         self._close_kernel = np.ones((c, c), np.uint8)
+        gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+        self._gx, self._gy = (gx + 0.5) / w * 2 - 1, (gy + 0.5) / h * 2 - 1
+        cy, cx = np.mgrid[0 : max(2, h // 8), 0 : max(2, w // 8)].astype(np.float32)
+        self._coarse_basis = _basis((cx + 0.5) / cx.shape[1] * 2 - 1, (cy + 0.5) / cy.shape[0] * 2 - 1)
 
     def _outside(self, obs: np.ndarray, ambient: np.ndarray, light: np.ndarray, bg: np.ndarray) -> np.ndarray:
         """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. The projected
@@ -113,17 +150,11 @@ class ForegroundModel:
         excess = np.maximum(lo - obs, obs - hi)
         out = channel_max(excess - thr) > 0
         if cfg.shadow_min_ratio < 1.0:
-            out &= ~self._shadow(obs, expect)
+            ys, xs = np.nonzero(out)  # only the candidates: a small part of the bench
+            if ys.size:
+                sh = shadow_like(obs[ys, xs], expect[ys, xs], cfg)
+                out[ys[sh], xs[sh]] = False
         return np.asarray(out)
-
-    def _shadow(self, obs: np.ndarray, expect: np.ndarray) -> np.ndarray:
-        """Shadow-like pixels: the expected view dimmed evenly in every channel, not below
-        ``shadow_min_ratio`` (brightness and chromaticity distortion as in Horprasert et al., 1999)."""
-        cfg = self.cfg
-        q = obs / np.maximum(expect, 1.0)
-        mean = (q[..., 0] + q[..., 1] + q[..., 2]) * np.float32(1.0 / 3.0)
-        dev = channel_max(np.abs(q - mean[..., None])) / np.maximum(mean, 0.05)
-        return (mean >= cfg.shadow_min_ratio) & (mean < 1.0) & (dev < cfg.shadow_chroma)
 
     def reset(self) -> None:
         """Forget everything learnt about the bench (e.g. after recalibration)."""
@@ -133,34 +164,55 @@ class ForegroundModel:
         self._prev_proj = None
         self._started = False
 
-    def segment(self, bench: np.ndarray, proj: np.ndarray) -> ForegroundResult:
-        """Foreground mask and normalised view of one bench image under projection ``proj`` (0..1)."""
+    def segment(
+        self, bench: np.ndarray, proj: np.ndarray, changed: tuple[int, int, int, int] | None = None
+    ) -> ForegroundResult:
+        """Foreground mask and normalised view of one bench image under projection ``proj`` (0..1).
+        ``changed`` (x, y, w, h): where ``proj`` differs from the previous one, if the caller knows."""
         cfg = self.cfg
         obs = bench.astype(np.float32)
         dp = self.contrast * proj
         s = cfg.gain_sample_step
         bg_s = self.background[::s, ::s]
         gains = _fit_gains(
-            obs[::s, ::s], self.black[::s, ::s] * bg_s, dp[::s, ::s] * bg_s, self._bg_mask[::s, ::s]
+            obs[::s, ::s],
+            self.black[::s, ::s] * bg_s,
+            dp[::s, ::s] * bg_s,
+            self._bg_mask[::s, ::s],
+            self._gx[::s, ::s],
+            self._gy[::s, ::s],
         )
-        a = gains[:, 0].astype(np.float32)
-        g = gains[:, 1].astype(np.float32)
-        empty = self.black * a + dp * g  # what the camera should see of the empty bench now
+        g = gains[:, 6].astype(np.float32)
+        field = np.stack(
+            [
+                sum(float(k) * bk for k, bk in zip(gains[c, :6], self._coarse_basis, strict=True))
+                for c in range(3)
+            ],
+            axis=2,
+        ).astype(np.float32)
+        h, w = obs.shape[:2]
+        gain_map = np.clip(cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR), 0.2, 5.0)
+        ambient = self.black * gain_map
+        empty = ambient + dp * g  # what the camera should see of the empty bench now
         ratio = obs / np.maximum(empty, 1.0)
-        ambient = self.black * a
         fg = self._outside(obs, ambient, dp * g, self.background)
         prev = self._prev_proj
         if prev is not None and prev is not proj:
             # a frame exposed while the projector changed may show either image: foreground only where the
             # view fits neither prediction (tested where the projection changed)
-            rows = np.flatnonzero(np.any(prev != proj, axis=(1, 2)))
-            if rows.size:
-                cols = np.flatnonzero(
-                    np.any(prev[rows[0] : rows[-1] + 1] != proj[rows[0] : rows[-1] + 1], axis=(0, 2))
+            if changed is None:
+                rows = np.flatnonzero(np.any(prev != proj, axis=(1, 2)))
+                cols = np.flatnonzero(np.any(prev != proj, axis=(0, 2))) if rows.size else rows
+                changed = (
+                    (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+                    if rows.size
+                    else (0, 0, 0, 0)
                 )
+            bx, by, bw, bh = changed
+            if bw > 0 and bh > 0:
                 m = cfg.envelope_px + 1
-                y0, y1 = max(0, rows[0] - m), rows[-1] + 1 + m
-                x0, x1 = max(0, cols[0] - m), cols[-1] + 1 + m
+                y0, y1 = max(0, by - m), by + bh + m
+                x0, x1 = max(0, bx - m), bx + bw + m
                 sub = (slice(y0, y1), slice(x0, x1))
                 light = self.contrast[sub] * prev[sub] * g
                 fg[sub] &= self._outside(obs[sub], ambient[sub], light, self.background[sub])

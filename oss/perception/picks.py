@@ -1,13 +1,14 @@
 """Picks: a hand that reaches into a bin and comes out again.
 
-Each hand tip is tracked from frame to frame (nearest neighbour). A *visit* of a bin starts when the tip
-is ``zone_margin_mm`` inside the bin and ends when it is ``zone_exit_mm`` outside for ``exit_hold_s`` or three
-times that far (the tip wavers at the rim and jumps when a part is lifted with it); a hand gone inside a
-bin ends its visit without a pick. A visit
-is a pick when the hand did what taking a part needs: it stopped in the bin (tip slower than
-``reach_slow_mm_s`` for ``reach_dwell_s``: the grasp) or it turned back inside the bin (the tip came
-back ``reach_turn_mm`` from the deepest point it reached in the bin, measured along the way it came
-in). A tip that sweeps across a bin on its way elsewhere does neither and is not a pick.
+Each hand tip is tracked from frame to frame (nearest neighbour). A *visit* of a bin starts when a
+tracked tip moves across ``zone_margin_mm`` into the bin (not when a hand first shows up inside, nor when
+the tip leaps there: a part lifted with the hand sticking out) and ends when the tip is ``zone_exit_mm``
+outside for ``exit_hold_s``, or three times that far (the tip wavers at the rim); a hand that vanishes
+inside a bin ends its visit without a pick. A visit is a pick when the hand did what taking a part
+needs: it stopped in the bin, its tip slower than ``reach_slow_mm_s`` for ``reach_dwell_s`` (a grasp;
+even a quick grab comes to rest where it turns back). A tip that sweeps across a bin on its way
+elsewhere, even along a curve, never stops there and is not a pick. Putting a part back is a visit too
+and is reported as a pick (the engine takes a pick from the wrongly picked bin as putting it back).
 """
 
 from __future__ import annotations
@@ -25,15 +26,11 @@ from oss.records import Hand, PickSeen, Point
 class _Visit:
     bin: str
     t_enter: float
-    entry: Point  # where the tip crossed into the bin
-    direction: tuple[float, float]  # unit vector the tip moved along when it came in
-    depth: float = 0.0  # deepest progress along ``direction`` so far (mm)
-    slow_s: float = 0.0
-    turned: bool = False
+    slow_s: float = 0.0  # how long the tip was (nearly) still in the bin
     out_since: float | None = None  # the tip is outside since then (not yet for long or far)
 
     def qualifies(self, cfg: PerceptionConfig) -> bool:
-        return self.slow_s >= cfg.reach_dwell_s or self.turned
+        return self.slow_s >= cfg.reach_dwell_s
 
 
 @dataclass
@@ -54,6 +51,7 @@ class PickDetector:
         self.cfg = config
         self.max_jump_mm = max_jump_mm
         self._tracks: list[_Track] = []
+        self.speeds: tuple[float | None, ...] = ()  # tip speed (mm/s) of each hand of the last update
 
     def reset(self) -> None:
         self._tracks.clear()
@@ -69,23 +67,11 @@ class PickDetector:
         t0, x0, y0 = h[0]
         return math.hypot(x1 - x0, y1 - y0) / (t1 - t0) if t1 > t0 else None
 
-    def _heading(self, tr: _Track) -> tuple[float, float]:
-        """Unit vector of the tip's recent motion (over about ``speed_window_s``); +y when unknown."""
-        h = tr.history
-        t1, x1, y1 = h[-1]
-        x0, y0 = h[0][1], h[0][2]
-        for t0, xa, ya in reversed(h):
-            x0, y0 = xa, ya
-            if t1 - t0 >= self.cfg.speed_window_s:
-                break
-        n = math.hypot(x1 - x0, y1 - y0)
-        return ((x1 - x0) / n, (y1 - y0) / n) if n > 1e-6 else (0.0, 1.0)
-
     def _associate(self, hands: Sequence[Hand], t: float) -> list[_Track]:
         for tr in self._tracks:
             tr.seen = False
         free = list(range(len(self._tracks)))
-        current: list[_Track] = []
+        by_hand: dict[int, _Track] = {}
         pairs = sorted(
             (math.dist(h.tip_mm, tr.tip), hi, ti)
             for hi, h in enumerate(hands)
@@ -100,13 +86,13 @@ class PickDetector:
             tr = self._tracks[ti]
             tr.tip, tr.t, tr.seen = hands[hi].tip_mm, t, True
             tr.history.append((t, *hands[hi].tip_mm))
-            current.append(tr)
+            by_hand[hi] = tr
         for hi, h in enumerate(hands):
             if hi not in taken_h:
                 tr = _Track(h.tip_mm, t)
                 tr.history.append((t, *h.tip_mm))
-                current.append(tr)
-        return current
+                by_hand[hi] = tr
+        return [by_hand[hi] for hi in range(len(hands))]  # in the order of ``hands``
 
     def update(
         self,
@@ -123,7 +109,9 @@ class PickDetector:
         """
         cfg = self.cfg
         prev_t = {id(tr): tr.t for tr in self._tracks}
+        prev_tip = {id(tr): tr.tip for tr in self._tracks}
         tracks = self._associate(hands, t)
+        self.speeds = tuple(self._speed(tr) for tr in tracks)
         picks: list[PickSeen] = []
         if suspended:
             self._tracks = []  # after it, tips found already inside a bin did not enter it in view
@@ -131,14 +119,19 @@ class PickDetector:
         for tr in tracks:
             dt = t - prev_t.get(id(tr), t)
             speed = self._speed(tr)
+            last = prev_tip.get(id(tr), tr.tip)
+            # a hand moves on: a tip that leapt (a part lifted with it sticks out) did not cross into a bin
+            leapt = math.hypot(tr.tip[0] - last[0], tr.tip[1] - last[1]) > cfg.max_tip_step_mm
             for b in self.bins:
                 d = depth_mm(b, tr.tip)
                 v = tr.visits.get(b)
                 if v is None:
                     if d < cfg.zone_margin_mm:
                         tr.outside.add(b)
+                    elif leapt:
+                        tr.outside.discard(b)
                     elif b in tr.outside:
-                        tr.visits[b] = _Visit(b, t, tr.tip, self._heading(tr))
+                        tr.visits[b] = _Visit(b, t)
                     continue
                 if d <= -cfg.zone_exit_mm:
                     if v.out_since is None:
@@ -151,10 +144,6 @@ class PickDetector:
                 v.out_since = None
                 if speed is not None and speed < cfg.reach_slow_mm_s:
                     v.slow_s += dt
-                prog = (tr.tip[0] - v.entry[0]) * v.direction[0] + (tr.tip[1] - v.entry[1]) * v.direction[1]
-                v.depth = max(v.depth, prog)
-                if v.depth - prog >= cfg.reach_turn_mm:
-                    v.turned = True
         for tr in self._tracks:
             if not tr.seen:  # the hand is gone: a visit it had already left counts, an open one does not
                 picks.extend(

@@ -115,6 +115,12 @@ class Perception:
                 self.presence.teach(z, self.taught.empty.get(z), None)
         self.presence.begin_step(present, absent)
 
+    def _tip_radius(self, speed: float | None) -> float:
+        """A resting fingertip is somewhere in a small disc around the tip found; a moving one is taken
+        at its point (so a hand does not count as in a zone before it gets there)."""
+        rest = speed is not None and speed < self.cfg.rest_speed_mm_s
+        return self.cfg.fingertip_radius_mm if rest else 0.0
+
     def _trusted(self, poses: tuple[FixturePose, ...]) -> tuple[FixturePose, ...]:
         """A marker with a hand or arm right next to it may be partly hidden and its corners off: keep its
         last pose seen in the clear."""
@@ -153,15 +159,18 @@ class Perception:
         self.zones.update_poses(fixtures)
         bench = self.rectifier.rectify(img)
         proj = self.rectifier.projection(projector_image)
-        fg = self.foreground.segment(bench, proj)
+        fg = self.foreground.segment(bench, proj, self.rectifier.changed_box)
         view = BenchView(bench, fg.ratio, self.mm_per_px, t, img)
         hands = self.arms.detect(view, fg.mask, t)
         seg = self.arms.last
         assert seg is not None
         for det in self.hand_detectors:
             hands = fuse_hands(hands, det.detect(view, fg.mask, t))
-        hands = tuple(replace(h, zones=self.zones.zones_at(h.tip_mm)) for h in hands)
         picks = self.picks.update(hands, self.zones.depth_mm, t, suspended=seg.leaning)
+        hands = tuple(
+            replace(h, zones=self.zones.zones_at(h.tip_mm, radius_mm=self._tip_radius(v)))
+            for h, v in zip(hands, self.picks.speeds, strict=True)
+        )
         cover = cv2.dilate(seg.mask, self._cover_kernel)
         self._cover = cover
         self.presence.update(fg.ratio, cover)

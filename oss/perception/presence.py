@@ -63,6 +63,8 @@ class PresenceDetector:
         self._z: dict[str, _ZoneState] = {z: _ZoneState() for z in watched}
         self.active: tuple[str, ...] = ()
         self._k = max(1, round(config.presence_smooth_mm / zones.mm_per_px)) | 1
+        r = round(config.presence_shift_mm / zones.mm_per_px)
+        self._shift_kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8) if r > 0 else None
 
     @property
     def watched(self) -> tuple[str, ...]:
@@ -131,8 +133,24 @@ class PresenceDetector:
     def _changed(self, a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
         if a.shape != b.shape:
             return 1.0
-        delta = channel_max(cv2.absdiff(a, b))[mask]
-        return float(np.mean(delta > self.cfg.presence_pixel_delta)) if delta.size else 0.0
+        if self._shift_kernel is not None:  # a look a little shifted (camera or jig nudged) is no change
+            lo, hi = cv2.erode(b, self._shift_kernel), cv2.dilate(b, self._shift_kernel)
+            delta = channel_max(np.maximum(np.maximum(lo - a, a - hi), 0.0))[mask]
+        else:
+            delta = channel_max(cv2.absdiff(a, b))[mask]
+        if not delta.size:
+            return 0.0
+        changed = delta > self.cfg.presence_pixel_delta
+        if changed.any():  # an even dimming is the shadow of an arm nearby, not a part
+            q = a[mask][changed] / np.maximum(b[mask][changed], 0.05)
+            mean = (q[:, 0] + q[:, 1] + q[:, 2]) / 3.0
+            dev = np.maximum(
+                np.maximum(np.abs(q[:, 0] - mean), np.abs(q[:, 1] - mean)), np.abs(q[:, 2] - mean)
+            )
+            cfg = self.cfg
+            shadow = (mean >= cfg.shadow_min_ratio) & (mean < 1.0) & (dev < cfg.shadow_chroma * mean)
+            changed[np.flatnonzero(changed)[shadow]] = False
+        return float(np.mean(changed))
 
     def _outside(self, look: np.ndarray, rng: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
         """Fraction of the zone where ``look`` is off the taught look's local range by more than the delta."""

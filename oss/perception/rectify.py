@@ -78,11 +78,14 @@ class BenchRectifier:
         corners = np.array([[0, 0], [calibration.bench_size_mm[0], calibration.bench_size_mm[1]]], np.float64)
         ppx = calibration.bench_to_projector(corners)
         ppx_per_bpx = float(np.linalg.norm(ppx[1] - ppx[0]) / np.hypot(*self.size))
-        self._proj_scale = min(1.0, 1.5 / ppx_per_bpx) if ppx_per_bpx > 0 else 1.0
-        self._proj_small = (max(1, round(pw * self._proj_scale)), max(1, round(ph * self._proj_scale)))
-        self._proj_maps = projector_maps(calibration, mm_per_px, self._proj_scale)
+        # several projector px fall on one bench px: sample, then average over about that many
+        k = int(min(5, max(1, round(ppx_per_bpx)))) if ppx_per_bpx > 0 else 1
+        self._proj_blur = k | 1 if k > 1 else 1
+        self._proj_maps = projector_maps(calibration, mm_per_px)
         self._last_proj: np.ndarray | None = None
         self._last_warp: np.ndarray | None = None
+        self._last_u8: np.ndarray | None = None
+        self.changed_box: tuple[int, int, int, int] | None = None  # (x, y, w, h) changed by the last call
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -97,8 +100,10 @@ class BenchRectifier:
     def projection(self, projector_image: np.ndarray | None) -> np.ndarray:
         """The projected level P (0..1, float32 H×W×3) on every bench pixel; ``None`` = all black.
 
-        The last result is kept and reused while the caller passes the very same image object.
+        The last result is kept and reused while the caller passes the very same image object;
+        ``changed_box`` says which bench px (x, y, w, h) changed since the previous call (None: unknown).
         """
+        self.changed_box = None
         if projector_image is None:
             return np.zeros((*self.shape, 3), np.float32)
         if self.plain:
@@ -110,15 +115,22 @@ class BenchRectifier:
             )
             return _as_level(warped)
         if projector_image is self._last_proj and self._last_warp is not None:
+            self.changed_box = (0, 0, 0, 0)
             return self._last_warp
-        img = projector_image
-        if self._proj_scale < 1.0:
-            img = cv2.resize(img, self._proj_small, interpolation=cv2.INTER_AREA)
         m1, m2 = self._proj_maps
-        warped = _as_level(
-            cv2.remap(img, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        u8 = cv2.remap(
+            projector_image, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
         )
-        self._last_proj, self._last_warp = projector_image, warped
+        if self._proj_blur > 1:
+            u8 = cv2.blur(u8, (self._proj_blur, self._proj_blur))
+        if u8.ndim == 2:
+            u8 = cv2.cvtColor(u8, cv2.COLOR_GRAY2BGR)
+        if self._last_u8 is not None and u8.dtype == np.uint8:
+            d = cv2.absdiff(u8, self._last_u8)
+            box = cv2.boundingRect(np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]))
+            self.changed_box = (int(box[0]), int(box[1]), int(box[2]), int(box[3]))
+        warped = _as_level(u8)
+        self._last_proj, self._last_warp, self._last_u8 = projector_image, warped, u8
         return warped
 
 

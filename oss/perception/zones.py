@@ -100,9 +100,12 @@ class ZoneMap:
         """Signed distance of ``point`` to the zone's edge: positive inside, negative outside (mm)."""
         return float(cv2.pointPolygonTest(self._polys[zone], (float(point[0]), float(point[1])), True))
 
-    def zones_at(self, point: Point, zones: Iterable[str] | None = None) -> tuple[str, ...]:
+    def zones_at(
+        self, point: Point, zones: Iterable[str] | None = None, radius_mm: float = 0.0
+    ) -> tuple[str, ...]:
+        """Zones that a disc of ``radius_mm`` around ``point`` touches."""
         ids = self._polys.keys() if zones is None else zones
-        return tuple(z for z in ids if self.depth_mm(z, point) >= 0.0)
+        return tuple(z for z in ids if self.depth_mm(z, point) >= -radius_mm)
 
     def sampler(self, zone: str) -> ZoneSampler:
         """The look-up grid of a zone at its current place (cached until the zone moves)."""

@@ -60,8 +60,9 @@ def test_reach_in_grasp_and_out_is_one_pick() -> None:
     assert picks[0].t_leave > picks[0].t_enter
 
 
-def test_quick_grab_without_a_full_stop_is_a_pick_by_turning_back() -> None:
-    picks = run(seq(min_jerk(READY, BIN_A, 0.7), min_jerk(BIN_A, READY, 0.7)))
+def test_quick_grab_is_a_pick() -> None:
+    # a fast reach, the fingers close on the part (a short stop), straight back out
+    picks = run(seq(min_jerk(READY, BIN_A, 0.6), hold(BIN_A, 0.15), min_jerk(BIN_A, READY, 0.6)))
     assert [p.bin for p in picks] == ["bin_a"]
 
 
@@ -75,6 +76,25 @@ def test_sweeping_across_a_bin_is_not_a_pick() -> None:
         min_jerk(BIN_A, READY, 0.8),
     )
     assert [p.bin for p in run(path)] == ["bin_a"]
+
+
+def test_a_curve_through_a_bin_without_stopping_is_not_a_pick() -> None:
+    # in over the side bin, turning inside it towards bin_a (a pass over on the way to another bin)
+    side_in, turn = (95.0, 250.0), (120.0, 330.0)
+    path = seq(
+        min_jerk(READY, side_in, 0.5),
+        min_jerk(side_in, turn, 0.15),
+        min_jerk(turn, BIN_A, 0.45),
+        hold(BIN_A, 0.5),
+    )
+    assert [p.bin for p in run(seq(path, min_jerk(BIN_A, READY, 0.8)))] == ["bin_a"]
+
+
+def test_a_tip_that_leaps_into_a_bin_did_not_enter_it() -> None:
+    # a part lifted with the hand sticks out into the next bin: the tip jumps there, stays, jumps back
+    lifted = (130.0, 560.0)
+    path = seq(min_jerk(READY, SIDE, 0.9), hold(SIDE, 0.4), [lifted] * 10, min_jerk(SIDE, READY, 0.8))
+    assert [p.bin for p in run(path)] == ["bin_side"]
 
 
 def test_hand_gone_inside_a_bin_is_no_pick() -> None:
@@ -97,6 +117,9 @@ def test_condition_zones_splits_present_and_absent() -> None:
     assert condition_zones(ins.steps[2].done) == ((), ("seat",))
 
 
+HOUSING = (0.8, 0.6, 0.5)  # normalised look of a part: unlike a shadow, not an even dimming
+
+
 class Looks:
     """Normalised views of the synthetic bench with things on the jig."""
 
@@ -105,7 +128,7 @@ class Looks:
         self.ratio = np.ones((350, 600, 3), np.float32)
         self.none = np.zeros((350, 600), np.uint8)
 
-    def put(self, x0: float, y0: float, x1: float, y1: float, value: float) -> None:
+    def put(self, x0: float, y0: float, x1: float, y1: float, value: tuple[float, float, float]) -> None:
         self.ratio[int(y0 / 2) : int(y1 / 2), int(x0 / 2) : int(x1 / 2)] = value
 
     def cover(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -122,7 +145,7 @@ def test_presence_against_the_step_start_and_the_unit_start() -> None:
     pd.begin_step(["seat"])
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("seat", Presence.EMPTY),)
-    lk.put(640, 240, 840, 360, 0.6)  # the housing lands on the seat, under a hand
+    lk.put(640, 240, 840, 360, HOUSING)  # the housing lands on the seat, under a hand
     pd.update(lk.ratio, lk.cover(600, 0, 900, 400))
     assert pd.presence() == (("seat", Presence.UNKNOWN),)
     pd.update(lk.ratio, lk.none)
@@ -130,15 +153,28 @@ def test_presence_against_the_step_start_and_the_unit_start() -> None:
     pd.begin_step(["pad"])  # the pad zone lies inside the seat: the housing alone is not the pad
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("pad", Presence.EMPTY),)
-    lk.put(680, 270, 760, 330, 1.1)
+    lk.put(680, 270, 760, 330, (1.1, 1.2, 1.3))
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("pad", Presence.PRESENT),)
     pd.begin_step([], ["seat"])  # unload: empty again means like at the unit start
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("seat", Presence.PRESENT),)
-    lk.put(600, 200, 900, 400, 1.0)
+    lk.put(600, 200, 900, 400, (1.0, 1.0, 1.0))
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("seat", Presence.EMPTY),)
+
+
+def test_a_shadow_over_the_zone_is_no_part() -> None:
+    lk = Looks()
+    pd = PresenceDetector(lk.zm, ["seat"], PerceptionConfig())
+    pd.update(lk.ratio, lk.none)
+    pd.begin_step(["seat"])
+    lk.put(640, 240, 840, 360, (0.6, 0.6, 0.6))  # an arm's shadow dims it evenly
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.EMPTY),)
+    lk.put(640, 240, 840, 360, (0.2, 0.2, 0.2))  # much darker than a shadow: a dark part
+    pd.update(lk.ratio, lk.none)
+    assert pd.presence() == (("seat", Presence.PRESENT),)
 
 
 def test_reference_of_a_zone_covered_at_step_start_is_its_next_clear_look() -> None:
@@ -157,10 +193,10 @@ def test_taught_done_look_must_match() -> None:
     pd = PresenceDetector(lk.zm, ["pad"], PerceptionConfig())
     pd.update(lk.ratio, lk.none)
     done = lk.ratio.copy()
-    done[135:165, 340:380] = 0.5
+    done[135:165, 340:380] = (0.4, 0.8, 0.9)
     pd.teach("pad", done=lk.zm.sampler("pad").sample(done))
     pd.begin_step(["pad"])
-    lk.put(680, 270, 760, 330, 1.4)  # something else than the taught result
+    lk.put(680, 270, 760, 330, (1.4, 1.3, 1.2))  # something else than the taught result
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("pad", Presence.UNKNOWN),)
     lk.ratio = done
@@ -173,12 +209,12 @@ def test_presence_follows_a_moved_jig() -> None:
 
     lk = Looks()
     pd = PresenceDetector(lk.zm, ["seat"], PerceptionConfig())
-    lk.put(640, 240, 840, 360, 0.6)  # a housing is on the seat
+    lk.put(640, 240, 840, 360, HOUSING)  # a housing is on the seat
     pd.update(lk.ratio, lk.none)
     pd.begin_step(["seat"])
     lk.zm.update_poses([FixturePose("jig", 650.0, 260.0, 0.0)])  # jig and housing slide by (50, 10)
     lk.ratio[:] = 1.0
-    lk.put(690, 250, 890, 370, 0.6)
+    lk.put(690, 250, 890, 370, HOUSING)
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("seat", Presence.EMPTY),)
     assert math.isclose(lk.zm.polygon_mm("seat")[0][0], 690.0)
