@@ -15,6 +15,7 @@ reported as FILE:LINE:COL with what to write instead. Command-line flags overrid
       - {kind: pedal, port: /dev/ttyUSB0}
       - {kind: stacklight, serial_number: A7X3K2}
     fleet: {dsn: postgresql://oss@fleet-server/oss}
+    monitor: {enabled: true, pin: "4821", screen: 0}   # the supervisor monitor (or OSS_SUPERVISOR_PIN)
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
 DISPLAY_KINDS = ("window", "none")
 DEVICE_KINDS = ("pedal", "buttonbox", "stacklight", "picklight")
 BUTTON_NAMES = ("next", "back", "help", "pause", "confirm")
+PIN_DIGITS = (4, 12)  # a supervisor PIN is this many digits
+
+
+def valid_pin(pin: str) -> bool:
+    return pin.isascii() and pin.isdigit() and PIN_DIGITS[0] <= len(pin) <= PIN_DIGITS[1]
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,24 @@ class StationConfig:
     hand_tracking: bool = False
     hand_model: str | None = None
     fleet_dsn: str | None = None  # central PostgreSQL store; no password here (use ~/.pgpass or PGPASSWORD)
+    monitor: bool = False  # the supervisor monitor window
+    monitor_pin: str | None = None  # its PIN (OSS_SUPERVISOR_PIN in the environment also sets one)
+    monitor_screen: int = 0
     source: str = ""
 
 
-TOP = ("station", "camera", "projector", "calibration", "log", "language", "devices", "fleet", "hands")
+TOP = (
+    "station",
+    "camera",
+    "projector",
+    "calibration",
+    "log",
+    "language",
+    "devices",
+    "fleet",
+    "hands",
+    "monitor",
+)
 
 
 def load_station_config(path: str | Path) -> StationConfig:
@@ -204,6 +224,19 @@ def load_station_config(path: str | Path) -> StationConfig:
                 )
             elif dsn:
                 kw["fleet_dsn"] = dsn
+    if "monitor" in top:
+        mo = r.mapping(top["monitor"].value, "monitor", ("enabled", "pin", "screen"))
+        if mo:
+            kw["monitor"] = bool(r.boolean(mo["enabled"].value, "enabled")) if "enabled" in mo else True
+            if "pin" in mo:
+                pin = r.string(mo["pin"].value, "pin")
+                if pin is not None and not valid_pin(pin):
+                    lo, hi = PIN_DIGITS
+                    p.error(mo["pin"].value, f'pin must be {lo} to {hi} digits, like "4821" (in quotes)')
+                elif pin:
+                    kw["monitor_pin"] = pin
+            if "screen" in mo:
+                kw["monitor_screen"] = r.integer(mo["screen"].value, "screen", 0) or 0
     if p.errors:
         raise FileProblems(p.items)
     return StationConfig(**kw)  # type: ignore[arg-type]

@@ -201,4 +201,6 @@ EVENT_KINDS = (
     "reload",
     "level",  # guidance level in effect at a session start, or changed (oss.operator.adaptive)
     "hesitation",  # more guidance shown after a step stalled, or a supervisor called (oss.engine.guidance)
+    "restart",  # a supervisor started the unit over (StepEngine.restart_unit)
+    "supervisor",  # an action at the supervisor monitor: PIN, skip, restart, level (oss.monitor)
 )

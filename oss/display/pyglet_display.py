@@ -32,7 +32,8 @@ def check_display_available(environ: Mapping[str, str] | None = None) -> None:
 
 
 class PygletDisplay:
-    """A pyglet window showing BGR images; ``screen_index`` picks the screen (0 = the first)."""
+    """A pyglet window showing BGR images; ``screen_index`` picks the screen (0 = the first). Not full
+    screen, it is ``size`` (default half the screen) and may be ``resizable`` (the image is scaled)."""
 
     def __init__(
         self,
@@ -42,6 +43,7 @@ class PygletDisplay:
         *,
         caption: str = "OSS projector",
         vsync: bool = False,
+        resizable: bool = False,
     ) -> None:
         check_display_available()
         try:
@@ -70,7 +72,9 @@ class PygletDisplay:
             self.window = window_cls(fullscreen=True, screen=screen, vsync=vsync, caption=caption)
         else:
             w, h = size or (screen.width // 2, screen.height // 2)
-            self.window = window_cls(int(w), int(h), screen=screen, vsync=vsync, caption=caption)
+            self.window = window_cls(
+                int(w), int(h), screen=screen, vsync=vsync, caption=caption, resizable=resizable
+            )
         self.window.set_mouse_visible(not fullscreen)
         self.window.push_handlers(
             on_key_press=self._on_key_press, on_text=self._on_text, on_close=self._on_close

@@ -33,6 +33,9 @@ What moves a step, and what never does:
     * SKIP only with ``InputEvent.supervisor``; otherwise a ``skip`` event with ``refused``;
     * BACK to the previous step of the unit (refused on the first step and in DONE); the step left
       gets no ``step_end``: only a step done or skipped ends (the log store's resume relies on it).
+    * ``restart_unit`` (a supervisor only): the unit starts over at its first step, with a new
+      ``cycle_start`` of the same unit number; the step left gets no ``step_end``, and the unit's
+      times and counts start again (the attempt given up is in the ``restart`` event).
 While in ERROR, frames are not fed: what happened during the mistake must be seen again after it.
 
 Picks, in order of ``t_leave``: the same bin as an outstanding wrong pick puts it back; one the
@@ -120,6 +123,11 @@ class StepEngine:
         return self._steps
 
     @property
+    def unit(self) -> int:
+        """The number of the unit in progress (or just done), 1-based; 0 before the start."""
+        return self._unit
+
+    @property
     def current_step(self) -> RunStep | None:
         return self._steps[self._idx] if self._idx >= 0 else None
 
@@ -180,6 +188,30 @@ class StepEngine:
         if ev.button is Button.BACK:
             return out + self._back(ev, t)
         return out + self._next(ev, t)
+
+    def restart_unit(
+        self, t: float, source: str, device: str = "", supervisor: bool = False
+    ) -> list[LogEvent]:
+        """Start the unit in progress over at its first step; a supervisor's action (``supervisor``),
+        refused (and logged) otherwise, and while paused or between units."""
+        if not self._started or self._stopped:
+            return []
+        out = self._advance(t)
+        t = self._now
+        run = self._working()
+        reason = "supervisor only" if not supervisor else "" if run is not None else self._refusal()
+        about: dict[str, Value] = {"index": self._idx, "source": source, "device": device}
+        if reason or run is None:
+            return [*out, self._log("restart", t, **about, refused=True, reason=reason)]
+        given_up: dict[str, Value] = {
+            "duration_s": self._active(t) - self._cycle_a0,
+            "errors": self._cycle_errors,
+        }
+        out.append(self._log("restart", t, **about, refused=False, reason=None, **given_up))
+        if run.wrong:
+            out.append(self._clear_error(run, t, "restart"))
+        self._early, self._run = [], None
+        return out + self._start_cycle(t, 0, restarted=True)
 
     def tick(self, t: float) -> list[LogEvent]:
         """Let time pass without a frame: timers, the end of DONE, the step-done flash."""
@@ -299,12 +331,15 @@ class StepEngine:
         out = [self._log("session_start", t, **who, **what, **how)]
         return out + self._start_cycle(t, index, resumed)
 
-    def _start_cycle(self, t: float, index: int = 0, resumed: bool = False) -> list[LogEvent]:
+    def _start_cycle(
+        self, t: float, index: int = 0, resumed: bool = False, restarted: bool = False
+    ) -> list[LogEvent]:
         self._cycle_t0, self._cycle_a0 = t, self._active(t)
         self._cycle_errors = self._cycle_help = self._cycle_skips = 0
         self._idx = -1
         data: dict[str, Value] = {"variant": self.variant, "steps": len(self._steps), "resumed": resumed}
-        out = [self._log("cycle_start", t, **data, resume_step_index=index)]
+        more: dict[str, Value] = {"restarted": restarted}
+        out = [self._log("cycle_start", t, **data, resume_step_index=index, **more)]
         return out + self._start_step(t, index, resumed)
 
     def _start_step(self, t: float, index: int, resumed: bool = False) -> list[LogEvent]:

@@ -5,19 +5,22 @@ The ``data`` fields of the engine's events, by kind (``cycle`` of every event is
 events; durations are seconds, ``duration_s`` without paused time):
 
 session_start  station, operator, product, version, content_hash, variant, language, max_cycles, resumed
-cycle_start    variant, steps, resumed, resume_step_index (the step the unit starts at: 0, or where resumed)
+cycle_start    variant, steps, resumed, resume_step_index (the step the unit starts at: 0, or where resumed),
+               restarted (a supervisor started the unit over: the same unit number again)
 step_start     index, total, repetition, repetitions, expected_s, resumed
 step_end       index, result (done | skip), duration_s, paused_s, expected_s, errors, help; only a step
                done or skipped ends: one left with BACK or by stop() has no step_end
 pick           bin, correct, counted, early, put_back, ignored (paused | no step | None), t_leave
 error          raised: rule (wrong_pick), bin, expected (comma-separated bins), step, hint, cleared=False
-               cleared: bin, cleared=True, by (put_back | correct_pick | acknowledged | back | skip)
+               cleared: bin, cleared=True, by (put_back | correct_pick | acknowledged | back | skip | restart)
 help           on, source
 pause          source
 resume         source, paused_s
 back           from_index, to_index, refused, reason, source; when taken also duration_s, errors of the
                visit left
 skip           index, source, device, refused, reason (supervisor only | paused | unit done | no step)
+restart        index (the step left), source, device, refused, reason (as skip); when taken also
+               duration_s, errors of the attempt given up; followed by cycle_start with restarted=True
 cycle_end      duration_s, paused_s, errors, help, skips, steps
 session_end    units (completed in this session), duration_s, resume_cycle, resume_step (where a new
                session should resume, None when the batch is finished), step_s (time spent on the step
@@ -30,6 +33,12 @@ hesitation     stage (1..4), name (more | animation | sound | supervisor), idle_
                by ``help`` with on=True, source=hesitation.
 level          operator, product, level, previous, mode (auto | fixed), changed, reason, units; one at
                every session start (changed=False) and one per change; see ``oss.operator.adaptive``.
+               Set by a supervisor: reason ``supervisor``, and ``by`` (who).
+
+Made by the station for the supervisor monitor (``oss.monitor``), one per key action there:
+
+supervisor     action (unlock | wrong_pin | lock | skip | restart | level | answer), accepted, reason (why
+               refused, or why locked), who, source (monitor), level (the level asked for)
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ The station loop owns one :class:`OperatorSession` per signed-in operator. It wr
   product (``oss.operator.adaptive``), re-decided after every unit and logged as ``level`` events;
 * hesitation help (``oss.engine.guidance``): more guidance, animation, the attention sound, then a
   supervisor call (HELP turned on with source ``hesitation``);
-* sounds for a step done, a unit done, an error and attention, and the step text read aloud.
+* sounds for a step done, a unit done, an error and attention, and the step text read aloud;
+* what a supervisor may do (``oss.monitor``): set the level for the rest of the session
+  (``set_level``), start the unit over (``restart_unit``).
 """
 
 from __future__ import annotations
@@ -25,10 +27,18 @@ from oss.engine.guidance import GuidanceController, GuidanceUpdate, GuidanceView
 from oss.instructions.levels import panel_items
 from oss.instructions.model import Instruction
 from oss.log.store import EventStore
-from oss.operator.adaptive import AUTO, AdaptiveLevel, LevelChange, LevelPolicy, history_level, unit_outcomes
+from oss.operator.adaptive import (
+    AUTO,
+    LEVEL_SETTINGS,
+    AdaptiveLevel,
+    LevelChange,
+    LevelPolicy,
+    history_level,
+    unit_outcomes,
+)
 from oss.operator.profile import OperatorProfile
 from oss.operator.sound import SoundPlayer, Speaker
-from oss.records import Button, InputEvent, LogEvent, Observation, StationState
+from oss.records import Button, InputEvent, LogEvent, Observation, OssError, StationState
 from oss.render.renderer import Renderer
 
 log = logging.getLogger("oss.operator")
@@ -77,6 +87,7 @@ class OperatorSession:
     ) -> None:
         self.settings = s = settings
         self.profile = profile
+        self._store = store
         self.operator_id = profile.id if operator_id is None else operator_id
         self.sounds = sounds if profile.sound else None
         self.speaker = speaker if profile.speech else None
@@ -150,6 +161,42 @@ class OperatorSession:
     def stop(self, t: float) -> list[LogEvent]:
         return self.engine.stop(t)
 
+    # --- a supervisor's actions ----------------------------------------------------------------------
+    def restart_unit(
+        self, t: float, source: str, device: str = "", supervisor: bool = False
+    ) -> list[LogEvent]:
+        """Start the unit over at its first step (a supervisor only; see ``StepEngine.restart_unit``)."""
+        events = self.engine.restart_unit(t, source, device, supervisor)
+        return events + self.follow(events, t)
+
+    def set_level(self, level: str, t: float, by: str = "supervisor") -> list[LogEvent]:
+        """Set the guidance level for the rest of the session: ``full``, ``reduced`` or ``minimal`` fix
+        it (the automatic level stops changing it), ``auto`` goes back to the level from the operator's
+        log. Logged as a ``level`` event with reason ``set by <by>``."""
+        if level not in LEVEL_SETTINGS:
+            raise OssError(f"unknown guidance level {level!r}: use one of {', '.join(LEVEL_SETTINGS)}")
+        s, previous = self.settings, self.level.level
+        if level == AUTO:
+            new, since = level_from_log(
+                self._store, self.operator_id, s.instruction.product_id, s.level_policy
+            )
+            self.level = AdaptiveLevel(new, auto=True, policy=s.level_policy, since_change=since)
+        else:
+            self.level = AdaptiveLevel(
+                level, auto=False, policy=s.level_policy, since_change=self.level.since_change
+            )
+        self.guidance.set_level(self.level.level)
+        log.info(
+            "guidance level of %s set by %s: %s -> %s (%s)",
+            self.operator_id,
+            by,
+            previous,
+            self.level.level,
+            self.level.mode,
+        )
+        change = LevelChange(previous, self.level.level, f"set by {by}", len(self.level.since_change))
+        return [self._level_event(t, max(1, self.engine.unit), change, by=by)]
+
     # --- reacting to what happened -----------------------------------------------------------------
     def follow(self, events: list[LogEvent], t: float) -> list[LogEvent]:
         """Guidance, level, sounds and speech after the engine's ``events`` of this moment."""
@@ -202,17 +249,19 @@ class OperatorSession:
         )
         return [self._level_event(end.t, end.cycle, change)]
 
-    def _level_event(self, t: float, cycle: int, change: LevelChange | None) -> LogEvent:
+    def _level_event(self, t: float, cycle: int, change: LevelChange | None, by: str = "") -> LogEvent:
         data: dict[str, Value] = {
             "operator": self.operator_id,
             "product": self.settings.instruction.product_id,
             "level": change.level if change else self.level.level,
             "previous": change.previous if change else None,
             "mode": self.level.mode,
-            "changed": change is not None,
+            "changed": change is not None and change.level != change.previous,
             "reason": change.reason if change else ("from the log" if self.level.auto else "profile"),
             "units": change.units if change else len(self.level.since_change),
         }
+        if by:
+            data["by"] = by
         return self._events.make("level", t, "", cycle, data)
 
     # --- sound -------------------------------------------------------------------------------------

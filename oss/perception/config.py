@@ -56,3 +56,10 @@ class PerceptionConfig:
     marker_full_every: int = 15  # while lost, search the whole frame every n-th frame
     pose_tol_mm: float = 1.5  # a fixture pose change below this keeps the zone masks
     pose_tol_deg: float = 0.5
+    # --- the camera's view kept in line with the bench (oss.perception.alignment) -----------------------
+    align_every: int = 6  # compare the view with its prediction every n-th frame (0: never)
+    align_threshold_mm: float = 1.0  # a shift beyond this ...
+    align_confirm: int = 2  # ... seen this many times in a row ...
+    align_agree_mm: float = 1.0  # ... the same within this, is corrected
+    align_min_response: float = 0.05  # phase correlation peak below this: no measurement
+    align_max_mm: float = 15.0  # further off in all than this: not followed, recalibrate

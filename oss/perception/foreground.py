@@ -45,6 +45,7 @@ class ForegroundResult:
     ratio: np.ndarray  # float32 H×W×3, observed / predicted empty bench
     gains: np.ndarray  # 3×7: per channel the ambient gain's quadratic coefficients, then the projector's
     saturated: np.ndarray  # bool: some channel at the camera's ceiling (its ratio means little)
+    empty: np.ndarray | None = None  # float32 H×W×3: what the camera should see of the empty bench now
 
 
 def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -220,7 +221,7 @@ class ForegroundModel:
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
         self._prev_proj = proj
-        return ForegroundResult(mask, ratio, gains, channel_max(obs) >= SATURATED - 5.0)
+        return ForegroundResult(mask, ratio, gains, channel_max(obs) >= SATURATED - 5.0, empty)
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static changes away from hands; follow slow drift elsewhere."""

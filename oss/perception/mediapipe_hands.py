@@ -133,6 +133,10 @@ class MediaPipeHandTracker:
         """Areas (centre mm, radius mm) where hands need landmarks every frame (touch buttons)."""
         self._focus = tuple(areas)
 
+    def follow_camera(self, calibration: Calibration) -> None:
+        """The camera's view moved and perception re-aligned it (``oss.perception.alignment``)."""
+        self.cal = calibration
+
     def close(self) -> None:
         for s in self._slots:
             s.landmarker.close()

@@ -25,6 +25,7 @@ import numpy as np
 
 from oss.calibration.model import Calibration
 from oss.instructions.model import Instruction, RunStep
+from oss.perception.alignment import Realignment, ViewAligner, shifted_calibration
 from oss.perception.config import PerceptionConfig
 from oss.perception.foreground import BenchView, ForegroundModel
 from oss.perception.hands import ArmSegmentation, ForegroundHandDetector, HandDetector, fuse_hands
@@ -94,6 +95,8 @@ class Perception:
         self._cover: np.ndarray | None = None  # arms of the last frame, grown by presence_hand_margin_mm
         self._held: dict[str, FixturePose] = {}
         self.last_view: BenchView | None = None
+        self.aligner = ViewAligner(self.rectifier.size, mm_per_px, cfg)
+        self.realignments: list[Realignment] = []  # since the last ``take_realignments``
 
     # --- hooks for the station loop -----------------------------------------------------------------
     def begin_unit(self) -> None:
@@ -114,6 +117,34 @@ class Perception:
             for z in absent:
                 self.presence.teach(z, self.taught.empty.get(z), None)
         self.presence.begin_step(present, absent)
+
+    def take_realignments(self) -> list[Realignment]:
+        """Corrections of the camera's view since the last call (the station logs them)."""
+        out, self.realignments = self.realignments, []
+        return out
+
+    def follow_camera(self, calibration: Calibration) -> None:
+        """Use ``calibration`` from now on for the camera (its view moved); the bench model stays."""
+        self.calibration = calibration
+        self.rectifier.follow_camera(calibration)
+        self.markers.calibration = calibration
+        for det in self.hand_detectors:
+            follow = getattr(det, "follow_camera", None)
+            if follow is not None:
+                follow(calibration)
+
+    def _align(self, bench: np.ndarray, empty: np.ndarray | None, arms: np.ndarray, t: float) -> bool:
+        """Check the camera's view; True when it was corrected (this frame's looks are off)."""
+        if empty is None:
+            return False
+        re = self.aligner.check(bench, empty * self.foreground.background, arms, t)
+        if re is None:
+            return False
+        self.realignments.append(re)
+        if re.applied:
+            self.follow_camera(shifted_calibration(self.calibration, re.dx_mm, re.dy_mm))
+            self.presence.realigned(re.since_t)
+        return re.applied
 
     def _tip_radius(self, speed: float | None) -> float:
         """A resting fingertip is somewhere in a small disc around the tip found; a moving one is taken
@@ -173,7 +204,8 @@ class Perception:
         )
         cover = cv2.dilate(seg.mask, self._cover_kernel)
         self._cover = cover
-        self.presence.update(fg.ratio, cover)
+        moved = self.aligner.due() and not seg.leaning and self._align(bench, fg.empty, seg.mask, t)
+        self.presence.update(fg.ratio, cover, t, judge=not (moved or self.aligner.pending))
         self.foreground.update_background(fg, seg.mask, t)
         self.last_segmentation, self.last_view = seg, view
         return Observation(

@@ -54,6 +54,9 @@ class _ZoneState:
     taught_done_range: tuple[np.ndarray, np.ndarray] | None = None  # per-pixel min/max near each pixel
     state: Presence = Presence.UNKNOWN
     kind: str = ""  # "present" | "absent" in the current step
+    last_clear_t: float = 0.0  # when each look was taken (so looks taken while the view was off can go)
+    unit_ref_t: float = 0.0
+    ref_t: float = 0.0
 
 
 class PresenceDetector:
@@ -78,7 +81,7 @@ class PresenceDetector:
     # --- references -----------------------------------------------------------------------------
     def begin_unit(self) -> None:
         for st in self._z.values():
-            st.unit_ref = st.last_clear
+            st.unit_ref, st.unit_ref_t = st.last_clear, st.last_clear_t
             st.want_unit_ref = st.last_clear is None
 
     def begin_step(self, present: Sequence[str], absent: Sequence[str] = ()) -> None:
@@ -87,12 +90,13 @@ class PresenceDetector:
         for z in present:
             st = self._state(z)
             st.kind = "present"
-            st.ref = st.last_clear
+            st.ref, st.ref_t = st.last_clear, st.last_clear_t
             st.want_ref = "step" if st.ref is None else ""
         for z in absent:
             st = self._state(z)
             st.kind = "absent"
             st.ref = st.unit_ref if st.unit_ref is not None else st.taught_empty
+            st.ref_t = st.unit_ref_t
             st.want_ref = "unit" if st.ref is None else ""
         self.active = tuple(dict.fromkeys([*present, *absent]))
 
@@ -106,13 +110,31 @@ class PresenceDetector:
             kernel = np.ones((k, k), np.uint8)
             st.taught_done_range = (cv2.erode(done, kernel), cv2.dilate(done, kernel))
 
+    def realigned(self, since_t: float) -> None:
+        """The camera's view was off since ``since_t`` and is in line again: looks taken since then
+        (references included) are dropped and taken again at the next clear look."""
+        for st in self._z.values():
+            st.state = Presence.UNKNOWN
+            if st.last_clear is not None and st.last_clear_t > since_t:
+                st.last_clear = None
+            if st.unit_ref is not None and st.unit_ref_t > since_t:
+                st.unit_ref, st.want_unit_ref = None, True
+            if st.ref is not None and st.ref_t > since_t:
+                st.ref, st.want_ref = None, ("step" if st.kind == "present" else "unit")
+
     def look(self, zone: str) -> np.ndarray | None:
         """The zone's last clear look (normalised view in the zone's frame)."""
         return self._state(zone).last_clear
 
     # --- per frame ----------------------------------------------------------------------------------
-    def update(self, ratio: np.ndarray, cover_mask: np.ndarray) -> None:
-        """Take the looks of every watched zone that no hand covers (``cover_mask``: dilated arms)."""
+    def update(self, ratio: np.ndarray, cover_mask: np.ndarray, t: float = 0.0, judge: bool = True) -> None:
+        """Take the looks of every watched zone that no hand covers (``cover_mask``: dilated arms) at time
+        ``t``. ``judge=False``: the view may be off (see ``oss.perception.alignment``): no look is taken
+        and every zone is UNKNOWN."""
+        if not judge:
+            for st in self._z.values():
+                st.state = Presence.UNKNOWN
+            return
         for zone, st in self._z.items():
             smp = self.zones.sampler(zone)
             covered = smp.sample(cover_mask, nearest=True)[smp.mask].any()
@@ -122,11 +144,12 @@ class PresenceDetector:
             look = smp.sample(ratio)
             if self._k > 1:  # average out sensor noise: parts are larger than this
                 look = cv2.blur(look, (self._k, self._k))
-            st.last_clear = look
+            st.last_clear, st.last_clear_t = look, t
             if st.want_unit_ref:
-                st.unit_ref, st.want_unit_ref = look, False
+                st.unit_ref, st.unit_ref_t, st.want_unit_ref = look, t, False
             if st.want_ref == "step" or (st.want_ref == "unit" and st.unit_ref is not None):
                 st.ref, st.want_ref = (look if st.want_ref == "step" else st.unit_ref), ""
+                st.ref_t = t if st.ref is look else st.unit_ref_t
             if zone in self.active and st.ref is not None:
                 st.state = self._judge(st, look, smp.mask)
 

@@ -87,6 +87,12 @@ class BenchRectifier:
         self._last_u8: np.ndarray | None = None
         self.changed_box: tuple[int, int, int, int] | None = None  # (x, y, w, h) changed by the last call
 
+    def follow_camera(self, calibration: Calibration) -> None:
+        """The camera's view moved (``oss.perception.alignment``): new camera maps; the projector's and
+        the radiometric model (bench coordinates) stay as they are."""
+        self.calibration = calibration
+        self._cam_maps = calibration.rectify_maps(self.mm_per_px)
+
     @property
     def shape(self) -> tuple[int, int]:
         """(height, width) of the bench image."""

@@ -158,6 +158,7 @@ def summary(u: Units, c: Counts, helps: list[Row], pauses: list[Row]) -> Table:
         ("steps_done", c.steps_done),
         ("steps_skipped", c.steps_skipped),
         ("steps_back", c.steps_back),
+        ("units_restarted", c.units_restarted),
         ("errors", c.errors),
         ("errors_in_units", int(u.errors.sum()) if len(u) else 0),
         ("help_requests", c.help_requests),

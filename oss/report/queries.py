@@ -8,7 +8,8 @@ the fleet store's one table), then derived:
 
 ``r_steps``  one row per ``step_end`` (result, duration without pauses, expected_s, errors, help);
 ``r_unit_raw`` one row per ``cycle_end`` (a completed unit); ``r_help``, ``r_pause`` one row per help
-             request / ended pause; ``r_counts`` events per kind;
+             request / ended pause; ``r_counts`` events per kind (with errors raised, help turned on and
+             actions taken, i.e. not ``refused``: skips, restarts);
 ``r_sg``     per step group (product, variant, step, version): counts and sums, with an integer ``gid``;
 ``r_sq``     the duration quantiles per step group;
 ``r_std``    the standard time per product, version and variant: the sum of the steps' expected_s
@@ -61,6 +62,7 @@ class Counts:
     help_requests: int
     pauses: int
     picks: int
+    units_restarted: int = 0  # a supervisor started a unit over (``restart`` events not refused)
 
 
 _CTX = (
@@ -79,7 +81,7 @@ _WORK = {
     "seconds DOUBLE PRECISION",
     "r_pause": "utc TEXT, station TEXT, operator TEXT, product_id TEXT, variant TEXT, "
     "seconds DOUBLE PRECISION",
-    "r_counts": "kind TEXT, n BIGINT, raised BIGINT, help_on BIGINT",
+    "r_counts": "kind TEXT, n BIGINT, raised BIGINT, help_on BIGINT, taken BIGINT",
 }
 _DERIVED = ("r_sg", "r_std", "r_units", "r_sq")
 
@@ -126,14 +128,15 @@ def prepare(src: Source, filters: Filters, progress: Callable[[str], None] | Non
             args,
         )
         raised = f"CASE WHEN kind = 'error' AND NOT COALESCE({src.true('cleared')}, FALSE) THEN 1 ELSE 0 END"
+        taken = f"CASE WHEN COALESCE({src.true('refused')}, FALSE) THEN 0 ELSE 1 END"
         src.execute(
             f"INSERT INTO r_counts SELECT kind, COUNT(*), SUM({raised}), "
-            f"SUM(CASE WHEN kind = 'help' AND {src.true('on')} THEN 1 ELSE 0 END) FROM {ev} WHERE {where} "
-            "GROUP BY kind",
+            f"SUM(CASE WHEN kind = 'help' AND {src.true('on')} THEN 1 ELSE 0 END), SUM({taken}) "
+            f"FROM {ev} WHERE {where} GROUP BY kind",
             args,
         )
         src.execute(
-            "INSERT INTO r_counts SELECT '_sessions', COUNT(DISTINCT session_id), 0, 0 "
+            "INSERT INTO r_counts SELECT '_sessions', COUNT(DISTINCT session_id), 0, 0, 0 "
             f"FROM {ev} WHERE {where}",
             args,
         )
@@ -229,19 +232,21 @@ def pauses(src: Source) -> list[tuple[Any, ...]]:
 
 
 def counts(src: Source) -> Counts:
-    rows = src.query("SELECT kind, SUM(n), SUM(raised), SUM(help_on) FROM r_counts GROUP BY kind")
-    by_kind = {str(k): (int(n), int(r or 0), int(h or 0)) for k, n, r, h in rows}
+    rows = src.query("SELECT kind, SUM(n), SUM(raised), SUM(help_on), SUM(taken) FROM r_counts GROUP BY kind")
+    by_kind = {str(k): (int(n), int(r or 0), int(h or 0), int(x or 0)) for k, n, r, h, x in rows}
+    none = (0, 0, 0, 0)
     res = dict(src.query("SELECT result, COUNT(*) FROM r_steps GROUP BY result"))
     (n_units,) = src.query("SELECT COUNT(*) FROM r_units")[0]
     return Counts(
         events=sum(v[0] for k, v in by_kind.items() if k != "_sessions"),
-        sessions=by_kind.get("_sessions", (0, 0, 0))[0],
+        sessions=by_kind.get("_sessions", none)[0],
         units=int(n_units),
         steps_done=int(res.get("done", 0)),
         steps_skipped=int(res.get("skip", 0)),
         steps_back=int(res.get("back", 0)),
-        errors=by_kind.get("error", (0, 0, 0))[1],
-        help_requests=by_kind.get("help", (0, 0, 0))[2],
-        pauses=by_kind.get("pause", (0, 0, 0))[0],
-        picks=by_kind.get("pick", (0, 0, 0))[0],
+        errors=by_kind.get("error", none)[1],
+        help_requests=by_kind.get("help", none)[2],
+        pauses=by_kind.get("pause", none)[0],
+        picks=by_kind.get("pick", none)[0],
+        units_restarted=by_kind.get("restart", none)[3],
     )

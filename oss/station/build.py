@@ -7,6 +7,7 @@ import os
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from oss.operator.sound import SoundPlayer, Speaker
 from oss.records import OssError
 from oss.sim.scenario import Scenario, load_scenario
 from oss.station.loop import Camera, RunResult, Station, StationParts
+
+if TYPE_CHECKING:
+    from oss.monitor.window import MonitorWindow
 
 log = logging.getLogger("oss.station")
 
@@ -110,6 +114,20 @@ def _sound(wanted: bool, book: ProfileBook, operator: str) -> tuple[SoundPlayer 
     return player, speaker
 
 
+def _monitor(cfg: StationConfig) -> MonitorWindow | None:
+    """The supervisor monitor window, when the station file or ``--monitor`` asks for one."""
+    if not cfg.monitor:
+        return None
+    from oss.display.pyglet_display import check_display_available
+    from oss.monitor import NO_PIN, PIN_ENV, MonitorWindow, SupervisorConsole
+
+    check_display_available()
+    pin = os.environ.get(PIN_ENV) or cfg.monitor_pin  # the environment wins: keeps the PIN out of files
+    if not pin:
+        log.warning("supervisor monitor: %s; until then it only shows", NO_PIN)
+    return MonitorWindow(SupervisorConsole(pin), screen_index=cfg.monitor_screen)
+
+
 def build_and_run(
     cfg: StationConfig,
     instructions: Path | None,
@@ -143,6 +161,9 @@ def build_and_run(
             stack.enter_context(FleetForwarder(cfg.log, cfg.fleet_dsn))
         display = open_display(cfg.display, screen_index=cfg.screen)
         stack.callback(display.close)
+        monitor = _monitor(cfg)
+        if monitor is not None:
+            stack.callback(monitor.close)
         inputs: list[object] = []
         followers: list[object] = []
         status_sources: list[object] = []
@@ -191,6 +212,7 @@ def build_and_run(
             touch_buttons=cfg.touch_buttons,
             hand_tracking=cfg.hand_tracking,
             hand_model=cfg.hand_model,
+            monitor=monitor,
         )
         cycles = int(str(max_cycles)) if max_cycles is not None else None
         live = None
@@ -265,6 +287,10 @@ def build_and_run(
             "wall_s": round(result.wall_s, 2),
             "log": str(Path(cfg.log).resolve()),
         }
+        if live is None and station.monitor is not None:
+            from oss.station.evaluate import stats
+
+            summary["monitor_ms"] = stats(list(station.monitor.tick_ms))  # its cost per tick
         if bench is not None:
             from oss.station.evaluate import evaluate
 

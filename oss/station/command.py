@@ -61,8 +61,18 @@ def add_commands(
         default="ask",
         help="an unfinished unit in the log: ask on the projection, resume it, or start a new one",
     )
-    p.add_argument("--hand-tracking", action="store_true", help="fuse MediaPipe hand landmarks into hand tracking")
-    p.add_argument("--no-touch-buttons", action="store_true", help="don't project the next/back/help touch buttons")
+    p.add_argument(
+        "--hand-tracking", action="store_true", help="fuse MediaPipe hand landmarks into hand tracking"
+    )
+    p.add_argument(
+        "--no-touch-buttons", action="store_true", help="don't project the next/back/help touch buttons"
+    )
+    p.add_argument(
+        "--monitor",
+        action="store_true",
+        help="open the supervisor monitor window (PIN from the station file or OSS_SUPERVISOR_PIN)",
+    )
+    p.add_argument("--monitor-screen", type=int, help="screen number of the supervisor monitor window")
     p.add_argument(
         "--realtime", action="store_true", help="pace a sim: run like a real camera (default with a window)"
     )
@@ -99,6 +109,10 @@ def _settings(args: argparse.Namespace) -> tuple[StationConfig, dict[str, object
         cfg = replace(cfg, touch_buttons=False)
     if args.screen is not None:
         cfg = replace(cfg, screen=args.screen)
+    if args.monitor:
+        cfg = replace(cfg, monitor=True)
+    if args.monitor_screen is not None:
+        cfg = replace(cfg, monitor=True, monitor_screen=args.monitor_screen)
     display = args.display or cfg.display if args.station else args.display
     if display is None:
         display = "window" if os.environ.get("DISPLAY") else "none"

@@ -7,6 +7,8 @@ Per tick::
     log events ─▶ EventStore (synced to disk)                  ← before anything shows their consequence
     step changes ─▶ perception.begin_unit / begin_run_step, simulated operator reads the projection
     engine.state ─▶ renderer.render ─▶ display.show, recorder.write, devices.follow
+    supervisor monitor (``oss.monitor``): its PIN-gated actions ─▶ the session, right after the inputs;
+    a snapshot of the tick ─▶ monitor.feed after display.show (it redraws at most 10 times a second)
 
 The camera runs on its own thread (``FrameSource.read_latest`` never blocks longer than asked); a
 tick without a new frame still serves inputs and timers. The virtual bench is driven in lock-step
@@ -36,6 +38,8 @@ from oss.engine.engine import StepEngine
 from oss.engine.guidance import HesitationPolicy
 from oss.instructions.model import Instruction
 from oss.log.store import EventStore, LogStorageError, utc_now
+from oss.monitor.link import MonitorLink
+from oss.monitor.model import Monitor
 from oss.operator.adaptive import LevelPolicy
 from oss.operator.desk import Desk
 from oss.operator.profile import OperatorProfile, ProfileBook, anonymous_profile
@@ -133,6 +137,7 @@ class StationParts:
     touch_buttons: bool = True  # projected next/back/help buttons, pressed by a resting fingertip
     hand_tracking: bool = False  # MediaPipe hand landmarks fused with the foreground hands
     hand_model: str | None = None  # a hand_landmarker.task file (default: assembled from the package)
+    monitor: Monitor | None = None  # the supervisor monitor (oss.monitor), fed after every tick
 
 
 class Station:
@@ -168,6 +173,11 @@ class Station:
             if self.touch is not None:
                 self.tracker.set_focus(self.touch.focus_areas())
         self.result = RunResult()
+        self.monitor: MonitorLink | None = None
+        if parts.monitor is not None:
+            self.monitor = MonitorLink(
+                parts.monitor, parts.instruction, parts.variant, parts.calibration, parts.station_id
+            )
         self.session: OperatorSession | None = None
         self.desk: Desk | None = None
         self._shown: np.ndarray | None = None
@@ -254,6 +264,8 @@ class Station:
         if not events:
             return
         self.result.events.extend(events)
+        if self.monitor is not None:
+            self.monitor.logged(events)
         try:
             self.p.store.append_many(self.session_id, events)
             if self._log_failed:
@@ -270,6 +282,22 @@ class Station:
             return
         st = self.engine.state
         self._log([LogEvent(kind, self._now, utc_now(), st.step_uid, st.cycle, tuple(sorted(data.items())))])
+
+    def _camera_realigned(self) -> None:
+        """Log perception's corrections of a moved camera view; one too far off is shown too."""
+        for re in self.perception.take_realignments():
+            log.warning("%s", re.message)
+            self._note(
+                "camera",
+                ok=re.applied,
+                realigned=re.applied,
+                dx_mm=round(re.dx_mm, 2),
+                dy_mm=round(re.dy_mm, 2),
+                total_mm=round(float(np.hypot(re.total_dx_mm, re.total_dy_mm)), 2),
+                message=re.message,
+            )
+            if not re.applied:
+                self._notice, self._notice_until = "CAMERA MOVED: call the supervisor", self._now + 30.0
 
     # --- the loop -------------------------------------------------------------------------------
     def start(self, resume: tuple[int, int] | None = None, t: float | None = None) -> None:
@@ -333,6 +361,8 @@ class Station:
             inputs.extend(src.poll_inputs())
         if self.p.sim_time:
             inputs = [replace(ev, t=t) for ev in inputs]
+        if self.monitor is not None:  # the supervisor's actions (PIN-gated at the monitor), logged first
+            events += self.monitor.act(self.session, t)
         if self.session is None:
             return self._tick_signed_out(frame, t, inputs, lines, quit_reason)
         desk_act = None
@@ -348,6 +378,7 @@ class Station:
         if frame is not None:
             obs = self.perception.process(frame, self._shown)
             self._obs = obs
+            self._camera_realigned()
             if self.touch is not None:
                 for press in self.touch.update(obs, obs.t):
                     events += session.handle_input(press)
@@ -376,6 +407,8 @@ class Station:
             self.result.frames += 1
         self._shown = image
         self.p.display.show(image)
+        if self.monitor is not None:
+            self.monitor.feed(frame, self._obs, state, session, t)
         for f in self.p.followers:
             f.follow(state, self.engine.expected_bins(), state.error_bin)
         if self.p.recorder is not None and frame is not None:
@@ -416,6 +449,8 @@ class Station:
         self.p.display.show(image)
         phase = Phase.HELP if desk.help_requested else Phase.WAITING
         idle = StationState(phase, -1, "", self.p.variant, 0, t=t)
+        if self.monitor is not None:
+            self.monitor.feed(frame, obs, idle, None, t)
         for f in self.p.followers:
             f.follow(idle, (), "")
         if self.p.recorder is not None and frame is not None:

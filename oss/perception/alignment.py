@@ -1,0 +1,143 @@
+"""Keeping the camera's view registered to the bench while the station runs.
+
+A camera knocked by a few mm shifts everything in the rectified bench image: parts, bins and our own
+projection. Perception would then take the edges of the projection (the radiometric model no longer
+lines up with the view) for changes, and zones would be looked at in the wrong place. So every
+``align_every`` frames the rectified view is compared with what the camera should see of the bench
+now (the empty-bench prediction under the current projection, times the background model, with the
+hands and arms filled in from the prediction): phase correlation on a half-size grey image gives the
+shift. A shift beyond ``align_threshold_mm`` seen ``align_confirm`` times in a row (and consistent
+within ``align_agree_mm``) is corrected: the calibration's bench → camera homography is moved by it,
+so the rectification, the fixture markers and the hand tracker line up again. The radiometric model is
+in bench coordinates and the projector did not move, so it stays valid.
+
+Only a translation is corrected (a camera knocked sideways; a small turn shows as a shift here);
+a correction beyond ``align_max_mm`` is not applied: the view is too far off, recalibrate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from oss.calibration.model import Calibration
+from oss.perception.config import PerceptionConfig
+
+
+@dataclass(frozen=True)
+class Realignment:
+    """A correction of the camera's view (bench mm): the shift found now, and the total since start."""
+
+    t: float
+    dx_mm: float
+    dy_mm: float
+    total_dx_mm: float
+    total_dy_mm: float
+    response: float  # phase correlation peak (0..1): how sure
+    since_t: float  # the view was last seen in line at this time (looks taken after it are suspect)
+    applied: bool  # False: too far off to correct, recalibrate
+    message: str
+
+
+def shifted_calibration(cal: Calibration, dx_mm: float, dy_mm: float) -> Calibration:
+    """``cal`` with the camera's view of the bench moved: true bench point q now appears where the old
+    calibration put q + (dx, dy)."""
+    t = np.array([[1.0, 0.0, dx_mm], [0.0, 1.0, dy_mm], [0.0, 0.0, 1.0]])
+    return replace(cal, cam_from_bench=np.asarray(cal.cam_from_bench, np.float64) @ t)
+
+
+class ViewAligner:
+    """Measures the shift of the rectified view against its prediction, every few frames."""
+
+    def __init__(self, size: tuple[int, int], mm_per_px: float, config: PerceptionConfig) -> None:
+        self.cfg = config
+        self.mm_per_px = mm_per_px
+        w, h = size
+        self._small = (max(16, w // 2), max(16, h // 2))
+        self._window = cv2.createHanningWindow(self._small, cv2.CV_32F)
+        r = max(1, round(config.hand_clear_mm / mm_per_px))
+        self._hand_kernel = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+        self._n = 0
+        self._pending: list[np.ndarray] = []
+        self._last_good_t = 0.0
+        self.total = np.zeros(2, np.float64)
+        self.last_shift_mm: np.ndarray | None = None
+        self.last_response = 0.0
+        self.gave_up = False  # too far off to follow: said once, until the view is back in line
+
+    @property
+    def pending(self) -> bool:
+        """A shift was seen and awaits confirmation: the view may be off."""
+        return bool(self._pending)
+
+    def due(self) -> bool:
+        """Counts a frame; True on the frames where ``check`` should measure."""
+        self._n += 1
+        return self.cfg.align_every > 0 and (self._n - 1) % self.cfg.align_every == 0
+
+    def measure(self, observed: np.ndarray, predicted: np.ndarray, hand_mask: np.ndarray) -> np.ndarray | None:
+        """Shift (bench mm) of ``observed`` (BGR uint8) against ``predicted`` (float32 H×W×3), hands
+        ignored; None where the match is too weak to say."""
+        g_obs = cv2.cvtColor(observed, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        g_pred = cv2.cvtColor(np.minimum(predicted, 255.0).astype(np.float32), cv2.COLOR_BGR2GRAY)
+        cover = cv2.dilate(hand_mask, self._hand_kernel) > 0
+        g_obs[cover] = g_pred[cover]
+        a = cv2.resize(g_pred, self._small, interpolation=cv2.INTER_AREA)
+        b = cv2.resize(g_obs, self._small, interpolation=cv2.INTER_AREA)
+        (sx, sy), response = cv2.phaseCorrelate(a, b, self._window)
+        self.last_response = float(response)
+        if response < self.cfg.align_min_response:
+            return None
+        scale = observed.shape[1] / self._small[0]
+        return np.array([sx, sy], np.float64) * scale * self.mm_per_px
+
+    def check(
+        self, observed: np.ndarray, predicted: np.ndarray, hand_mask: np.ndarray, t: float
+    ) -> Realignment | None:
+        """Measure (on the frames ``due`` says); returns a Realignment when a shift is confirmed."""
+        cfg = self.cfg
+        d = self.measure(observed, predicted, hand_mask)
+        if d is None:
+            return None
+        self.last_shift_mm = d
+        if float(np.hypot(*d)) < cfg.align_threshold_mm:
+            self._pending.clear()
+            self._last_good_t = t
+            self.gave_up = False
+            return None
+        if self.gave_up:
+            return None
+        if self._pending and float(np.hypot(*(d - self._pending[-1]))) > cfg.align_agree_mm:
+            self._pending.clear()  # not the same shift twice: a hand or part moving, not the camera
+        self._pending.append(d)
+        if len(self._pending) < cfg.align_confirm:
+            return None
+        shift = np.mean(self._pending, axis=0)
+        self._pending.clear()
+        total = self.total + shift
+        applied = float(np.hypot(*total)) <= cfg.align_max_mm
+        if applied:
+            self.total = total
+            msg = (
+                f"the camera's view moved {np.hypot(*shift):.1f} mm (dx {shift[0]:+.1f}, dy {shift[1]:+.1f}); "
+                f"perception re-aligned it ({np.hypot(*total):.1f} mm since calibration)"
+            )
+        else:
+            self.gave_up = True
+            msg = (
+                f"the camera's view is {np.hypot(*total):.0f} mm off its calibration, too far to follow: "
+                "check the camera mount and recalibrate with 'oss calibrate station'"
+            )
+        return Realignment(
+            t,
+            float(shift[0]),
+            float(shift[1]),
+            float(total[0]),
+            float(total[1]),
+            self.last_response,
+            self._last_good_t,
+            applied,
+            msg,
+        )

@@ -1,0 +1,92 @@
+"""A camera knocked by a few mm while the station runs: perception notices and re-aligns its view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oss.engine.engine import StepEngine
+from oss.perception.alignment import shifted_calibration
+from oss.perception.pipeline import Perception
+from oss.records import Presence
+from oss.render.renderer import Renderer
+from oss.sim.bench import VirtualBench
+from oss.sim.scenario import load_scenario
+from tests.perception.simloop import station_calibration
+
+
+def test_shifted_calibration_moves_the_view_by_the_shift() -> None:
+    sc = load_scenario("led_basic")
+    vb = VirtualBench(sc, sc.load_instruction())
+    cal = vb.true_calibration()
+    moved = shifted_calibration(cal, 2.5, -1.0)
+    p = np.array([[400.0, 300.0]])
+    # the old calibration's view of p + (2.5, -1) is where the new one puts p
+    np.testing.assert_allclose(moved.bench_to_camera(p), cal.bench_to_camera(p + np.array([2.5, -1.0])), atol=1e-6)
+
+
+@pytest.mark.parametrize("dx,dy", [(3.0, 0.0), (-2.0, 2.5)])
+def test_a_bumped_camera_is_realigned_once_and_stays_in_line(dx: float, dy: float) -> None:
+    sc = load_scenario("led_basic")
+    ins = sc.load_instruction()
+    vb = VirtualBench(sc, ins)
+    cal = station_calibration(vb)
+    per = Perception(ins, cal, sc.variant)
+    rend = Renderer(ins, cal, sc.variant)
+    eng = StepEngine(ins, sc.variant)
+    eng.start(0.0)
+    obs = None
+    bump_at = 45
+    realigned: list[tuple[int, object]] = []
+    unknown_while_off = []
+    for i in range(bump_at + 45):
+        if i == bump_at:
+            before = vb.true_calibration()
+            vb.cam = vb.cam.moved(dx, dy, 0.0, 0.0)
+            vb.renderer.refresh_geometry(vb.cam, vb.proj)
+            after = vb.true_calibration()
+        vb.show_step(eng.state.step_uid, eng.state.cycle)
+        pj = rend.render(eng.state, obs)
+        frame = vb.next_frame(pj)
+        obs = per.process(frame, pj)
+        eng.update(obs)
+        realigned += [(i, r) for r in per.take_realignments()]
+        if per.aligner.pending:
+            unknown_while_off.append(all(p is Presence.UNKNOWN for _, p in obs.presence))
+    # the true shift of the view at the middle of the bench: what the old calibration calls p is q now
+    p = np.array([[600.0, 400.0]])
+    q = after.camera_to_bench(before.bench_to_camera(p))
+    truth = (p - q)[0]
+    assert len(realigned) == 1, realigned
+    i, r = realigned[0]
+    assert bump_at < i <= bump_at + 3 * per.cfg.align_every * per.cfg.align_confirm
+    assert r.applied and r.since_t < r.t
+    assert abs(r.dx_mm - truth[0]) < 0.6 and abs(r.dy_mm - truth[1]) < 0.6, (r, truth)
+    # in line again: what is measured now is well within the threshold
+    assert per.aligner.last_shift_mm is not None
+    assert float(np.hypot(*per.aligner.last_shift_mm)) < 0.5
+    assert all(unknown_while_off)  # no zone judged while the view may be off
+
+
+def test_hands_moving_over_the_bench_are_not_a_camera_shift() -> None:
+    sc = load_scenario("led_basic")
+    ins = sc.load_instruction()
+    vb = VirtualBench(sc, ins)
+    cal = station_calibration(vb)
+    per = Perception(ins, cal, sc.variant)
+    rend = Renderer(ins, cal, sc.variant)
+    eng = StepEngine(ins, sc.variant, max_cycles=1)
+    eng.start(0.0)
+    obs = None
+    hands_seen = 0
+    while vb.t < 12.0:  # the operator takes the housing, puts it in the jig, takes the pad ...
+        vb.show_step(eng.state.step_uid, eng.state.cycle)
+        pj = rend.render(eng.state, obs)
+        frame = vb.next_frame(pj)
+        obs = per.process(frame, pj)
+        hands_seen += bool(obs.hands)
+        eng.update(obs)
+        for ev in vb.inputs():
+            eng.handle_input(ev)
+        assert per.take_realignments() == []
+    assert hands_seen > 100
