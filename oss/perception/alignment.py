@@ -5,7 +5,8 @@ projection. Perception would then take the edges of the projection (the radiomet
 lines up with the view) for changes, and zones would be looked at in the wrong place. So every
 ``align_every`` frames the rectified view is compared with what the camera should see of the bench
 now (the empty-bench prediction under the current projection, times the background model, with the
-hands and arms filled in from the prediction): phase correlation on a half-size grey image gives the
+hands and arms, and the jigs with their zones, filled in from the prediction: a jig pushed aside is
+not a camera moved): phase correlation on a half-size grey image gives the
 shift. A shift beyond ``align_threshold_mm`` seen ``align_confirm`` times in a row (and consistent
 within ``align_agree_mm``) is corrected: the calibration's bench → camera homography is moved by it,
 so the rectification, the fixture markers and the hand tracker line up again. The radiometric model is
@@ -77,28 +78,56 @@ class ViewAligner:
         self._n += 1
         return self.cfg.align_every > 0 and (self._n - 1) % self.cfg.align_every == 0
 
-    def measure(self, observed: np.ndarray, predicted: np.ndarray, hand_mask: np.ndarray) -> np.ndarray | None:
-        """Shift (bench mm) of ``observed`` (BGR uint8) against ``predicted`` (float32 H×W×3), hands
-        ignored; None where the match is too weak to say."""
+    def measure(
+        self,
+        observed: np.ndarray,
+        predicted: np.ndarray,
+        hand_mask: np.ndarray,
+        exclude: np.ndarray | None = None,
+    ) -> np.ndarray | None:
+        """Shift (bench mm) of ``observed`` (BGR uint8) against ``predicted`` (float32 H×W×3), hands and
+        ``exclude`` (uint8 mask: things that move by themselves, like jigs) ignored; None where the match
+        is too weak to say."""
         g_obs = cv2.cvtColor(observed, cv2.COLOR_BGR2GRAY).astype(np.float32)
         g_pred = cv2.cvtColor(np.minimum(predicted, 255.0).astype(np.float32), cv2.COLOR_BGR2GRAY)
         cover = cv2.dilate(hand_mask, self._hand_kernel) > 0
         g_obs[cover] = g_pred[cover]
+        if exclude is not None:
+            cover |= exclude > 0
         a = cv2.resize(g_pred, self._small, interpolation=cv2.INTER_AREA)
         b = cv2.resize(g_obs, self._small, interpolation=cv2.INTER_AREA)
+        # a first guess by phase correlation over the whole view (hands filled in: they pull it a little
+        # towards no shift; a jig pushed aside pulls it towards its own shift) ...
         (sx, sy), response = cv2.phaseCorrelate(a, b, self._window)
         self.last_response = float(response)
         if response < self.cfg.align_min_response:
             return None
-        scale = observed.shape[1] / self._small[0]
-        return np.array([sx, sy], np.float64) * scale * self.mm_per_px
+        scale = observed.shape[1] / self._small[0] * self.mm_per_px
+        if float(np.hypot(sx, sy)) * scale < 0.4 * self.cfg.align_threshold_mm:
+            return np.array([sx, sy], np.float64) * scale  # in line (the usual case): no need to refine
+        # ... refined by ECC on the pixels that count, jigs left out (robust to the light's gain and offset)
+        valid = cv2.resize((~cover).astype(np.uint8) * 255, self._small, interpolation=cv2.INTER_NEAREST)
+        warp = np.array([[1.0, 0.0, sx], [0.0, 1.0, sy]], np.float32)
+        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-3)
+        try:
+            cc, warp = cv2.findTransformECC(a, b, warp, cv2.MOTION_TRANSLATION, criteria, valid, 5)
+        except cv2.error:
+            return None  # did not converge: no measurement this time
+        if cc < self.cfg.align_min_ecc:
+            return None
+        return np.array([warp[0, 2], warp[1, 2]], np.float64) * scale
 
     def check(
-        self, observed: np.ndarray, predicted: np.ndarray, hand_mask: np.ndarray, t: float
+        self,
+        observed: np.ndarray,
+        predicted: np.ndarray,
+        hand_mask: np.ndarray,
+        t: float,
+        exclude: np.ndarray | None = None,
     ) -> Realignment | None:
         """Measure (on the frames ``due`` says); returns a Realignment when a shift is confirmed."""
         cfg = self.cfg
-        d = self.measure(observed, predicted, hand_mask)
+        d = self.measure(observed, predicted, hand_mask, exclude)
         if d is None:
             return None
         self.last_shift_mm = d

@@ -62,4 +62,6 @@ class PerceptionConfig:
     align_confirm: int = 2  # ... seen this many times in a row ...
     align_agree_mm: float = 1.0  # ... the same within this, is corrected
     align_min_response: float = 0.05  # phase correlation peak below this: no measurement
+    align_min_ecc: float = 0.8  # the refined match's correlation below this: no measurement
     align_max_mm: float = 15.0  # further off in all than this: not followed, recalibrate
+    align_exclude_mm: float = 40.0  # jigs (their zones and markers) grown by this are left out of it

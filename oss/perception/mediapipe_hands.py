@@ -13,6 +13,13 @@ others. Between runs the last landmarks are carried along with the foreground ti
 frame without a run (or a missed detection) does not lose the hand: ``fuse_hands`` then merges them
 into the foreground hands.
 
+Asynchronous (the default): MediaPipe runs on a thread of its own (``oss.perception.latest_worker``;
+``detect_for_video`` releases the GIL). ``detect`` only copies the part of the frame a crop needs and
+submits it; a request the thread has not started when the next one comes is dropped (never a queue),
+and the newest finished landmarks are fused, moved by how far the foreground tip moved since the
+crop's frame. Landmarks are then a frame or so old, and carried with the tip exactly as between runs.
+``TrackerConfig(asynchronous=False)`` runs MediaPipe inside ``detect`` (deterministic: for tests).
+
 Wiring (the pipeline runs its foreground detector before further detectors)::
 
     perception = Perception(instruction, calibration, variant)
@@ -42,6 +49,7 @@ from oss.perception.landmarks import (
     from_mediapipe,
     to_mp_image,
 )
+from oss.perception.latest_worker import LatestWorker
 from oss.records import Hand, Point
 
 Focus = tuple[Point, float]  # centre (bench mm), radius (mm)
@@ -64,32 +72,75 @@ class TrackerConfig:
     focus_margin_mm: float = 150.0  # a tip this close to a focus area gets landmarks every frame
     hold_s: float = 0.5  # landmarks are carried with the foreground tip this long after the last detection
     slot_match_mm: float = 150.0  # a foreground tip keeps its slot if it moved less than this per frame
+    asynchronous: bool = True  # MediaPipe on its own thread (False: inside detect, deterministic)
 
 
 @dataclass
 class _Slot:
     landmarker: Any
     tip_mm: np.ndarray | None = None  # the foreground tip this slot follows (this frame)
-    last_ts: int = -1
-    last_run_frame: int = -(10**9)
+    gen: int = 0  # counts the hands this slot has lost: a result for an earlier hand is not used
+    last_ts: int = -1  # the last VIDEO-mode timestamp given to its landmarker (ms)
+    last_run_frame: int = -(10**9)  # frame of its last crop that ran (or waits to run)
+    seen_frame: int = -(10**9)  # frame of the crop its landmarks come from
     seen_t: float = -1e9
-    seen_tip_mm: np.ndarray | None = None  # foreground tip when the landmarks were seen
+    seen_tip_mm: np.ndarray | None = None  # foreground tip in the crop's frame
     landmarks_mm: np.ndarray | None = None  # 21×2
     landmarks_px: np.ndarray | None = None  # 21×2 camera px (or bench image px without a camera image)
     handedness: str = ""
     score: float = 0.0
 
 
+@dataclass(frozen=True, eq=False)
+class _CropRequest:
+    """One crop for MediaPipe, cut on the loop's thread; ``src`` is a copy of the part of the source image
+    the crop needs, so the frame itself may change once ``detect`` returns."""
+
+    slot: int
+    gen: int
+    frame: int
+    t: float
+    ts: int  # VIDEO-mode timestamp (ms), increasing per slot
+    prev_run_frame: int  # the slot's last_run_frame before this request (restored if it is dropped)
+    tip_mm: np.ndarray  # the foreground tip in this frame
+    src: np.ndarray  # source image part (a copy)
+    shrink: bool  # shrink src by 1/k with INTER_AREA (anti-aliasing) before sampling
+    k: float  # source px per crop px
+    src_aff: np.ndarray  # 2×3 crop px → src px
+    aff: np.ndarray  # 2×3 crop px → camera px (bench image px if not camera)
+    camera: bool
+    mm_per_px: float
+    cal: Calibration
+    submitted: float  # perf_counter when submitted
+
+
+@dataclass(frozen=True, eq=False)
+class _CropResult:
+    req: _CropRequest
+    landmarks_px: np.ndarray | None  # None: no hand in the crop
+    landmarks_mm: np.ndarray | None
+    handedness: str
+    score: float
+    ms: float  # resampling + MediaPipe + mapping, on the thread that ran it
+
+
 @dataclass
 class TrackerStats:
-    """What the tracker did (for benchmarks and tests)."""
+    """What the tracker did (for benchmarks and tests). Kept on the loop's thread."""
 
     frames: int = 0
-    runs: int = 0
-    found: int = 0
-    carried: int = 0
-    run_frames: list[int] = field(default_factory=list)
-    detect_ms: list[float] = field(default_factory=list)  # time of each detect call
+    submitted: int = 0  # crops handed to MediaPipe (run or, asynchronously, dropped before running)
+    dropped: int = 0  # crops replaced by a newer one before the tracker thread started on them
+    runs: int = 0  # MediaPipe runs finished
+    found: int = 0  # ... that found a hand
+    used: int = 0  # found landmarks fused into a frame's hands
+    stale: int = 0  # found landmarks not used (their hand left, or newer ones came first)
+    carried: int = 0  # hands given landmarks from an earlier frame, moved with the tip
+    run_frames: list[int] = field(default_factory=list)  # frames where a crop was submitted
+    detect_ms: list[float] = field(default_factory=list)  # time of each detect call (the loop's thread)
+    mediapipe_ms: list[float] = field(default_factory=list)  # per run: resample + MediaPipe + mapping
+    latency_frames: list[int] = field(default_factory=list)  # per used result: frame used − crop's frame
+    latency_ms: list[float] = field(default_factory=list)  # per used result: submitted → fused (wall)
 
 
 def _mirrored(cal: Calibration) -> bool:
@@ -107,6 +158,8 @@ class MediaPipeHandTracker:
 
     ``foreground``: the pipeline's own ``ForegroundHandDetector`` (its segmentation of this frame is read,
     not recomputed); without it the tracker segments the arms from ``fg_mask`` itself.
+    Asynchronously (``TrackerConfig.asynchronous``) MediaPipe runs on a thread the tracker owns: call
+    ``close`` (or use it as a context manager) to stop it.
     """
 
     def __init__(
@@ -126,7 +179,11 @@ class MediaPipeHandTracker:
         self._focus: tuple[Focus, ...] = ()
         self._swap = _mirrored(calibration)
         self._frame = 0
+        self._closed = False
         self.stats = TrackerStats()
+        self._worker: LatestWorker[tuple[_CropRequest, ...], tuple[_CropResult, ...]] | None = None
+        if cfg.asynchronous:
+            self._worker = LatestWorker(self._run_all, name="mediapipe-hands")
 
     # --- configuration ------------------------------------------------------------------------------
     def set_focus(self, areas: tuple[Focus, ...]) -> None:
@@ -137,7 +194,29 @@ class MediaPipeHandTracker:
         """The camera's view moved and perception re-aligned it (``oss.perception.alignment``)."""
         self.cal = calibration
 
+    @property
+    def asynchronous(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def thread_alive(self) -> bool:
+        """True while the tracker's MediaPipe thread runs (asynchronous mode, before ``close``)."""
+        return self._worker is not None and self._worker.alive
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until the tracker thread has finished every crop submitted (True at once if synchronous)."""
+        return self._worker is None or self._worker.wait_idle(timeout)
+
     def close(self) -> None:
+        """Stop the tracker thread (finishing a run in progress) and release the landmarkers."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._worker is not None:
+            self._worker.close()
+            for batch in self._worker.take():  # finished after the last frame: counted, not used
+                self._count(batch)
+                self.stats.stale += sum(r.landmarks_px is not None for r in batch)
         for s in self._slots:
             s.landmarker.close()
 
@@ -150,6 +229,8 @@ class MediaPipeHandTracker:
     # --- per frame ----------------------------------------------------------------------------------
     def detect(self, bench_view: BenchView, fg_mask: np.ndarray, t: float) -> tuple[Hand, ...]:
         t_start = time.perf_counter()
+        if self._closed:
+            raise RuntimeError("the hand tracker is closed")
         self._frame += 1
         self.stats.frames += 1
         seg = self.foreground.last if self.foreground is not None else None
@@ -157,8 +238,22 @@ class MediaPipeHandTracker:
             seg = segment_arms(fg_mask, bench_view.mm_per_px, self.pcfg)
         tips = [np.array(h.tip_mm, np.float64) for h in seg.hands]
         self._assign(tips)
-        for slot in self._choose():
-            self._run(slot, bench_view, seg.mask, t)
+        if self._worker is not None:
+            self._fuse(self._worker.take())
+        reqs = tuple(self._request(si, bench_view, seg.mask, t) for si in self._choose())
+        if reqs:
+            self.stats.submitted += len(reqs)
+            self.stats.run_frames.append(self._frame)
+            if self._worker is None:
+                self._fuse([self._run_all(reqs)])
+            else:
+                dropped = self._worker.submit(reqs)
+                if dropped is not None:  # never started: its slots are due again
+                    self.stats.dropped += len(dropped)
+                    for r in dropped:
+                        slot = self._slots[r.slot]
+                        if slot.last_run_frame == r.frame:
+                            slot.last_run_frame = r.prev_run_frame
         hands = self._hands(t)
         self.stats.detect_ms.append((time.perf_counter() - t_start) * 1000.0)
         return hands
@@ -182,7 +277,9 @@ class MediaPipeHandTracker:
         rest = [tips[i] for i in range(len(tips)) if i not in used]
         for si, s in enumerate(self._slots):
             if new[si] is None:
-                s.seen_tip_mm = s.landmarks_mm = s.landmarks_px = None  # its hand left: forget it
+                if s.tip_mm is not None:  # its hand left: forget it, and what is still being computed
+                    s.gen += 1
+                s.seen_tip_mm = s.landmarks_mm = s.landmarks_px = None
                 if rest:
                     new[si] = rest.pop(0)
             s.tip_mm = new[si]
@@ -191,23 +288,28 @@ class MediaPipeHandTracker:
         m = self.cfg.focus_margin_mm
         return any(float(np.hypot(tip[0] - c[0], tip[1] - c[1])) <= r + m for c, r in self._focus)
 
-    def _choose(self) -> list[_Slot]:
-        active = [s for s in self._slots if s.tip_mm is not None]
-        focus = [s for s in active if s.tip_mm is not None and self._in_focus(s.tip_mm)]
+    def _choose(self) -> list[int]:
+        """The slots whose crops run this frame: focus hands first, then idle hands that are due."""
+        active = [i for i, s in enumerate(self._slots) if s.tip_mm is not None]
+        focus = [i for i in active if self._in_focus(self._slots[i].tip_mm)]  # type: ignore[arg-type]
         idle = [
-            s
-            for s in active
-            if s not in focus
+            i
+            for i in active
+            if i not in focus
             and self.cfg.idle_every > 0
-            and self._frame - s.last_run_frame >= self.cfg.idle_every
+            and self._frame - self._slots[i].last_run_frame >= self.cfg.idle_every
         ]
-        order = sorted(focus, key=lambda s: s.last_run_frame) + sorted(idle, key=lambda s: s.last_run_frame)
-        return order[: self.cfg.max_crops_per_frame]
 
-    def _crop(
-        self, view: BenchView, arm_mask: np.ndarray, tip: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The crop image and the 2×3 affine crop px → source px; source is the camera frame if known."""
+        def key(i: int) -> int:
+            return self._slots[i].last_run_frame
+
+        return (sorted(focus, key=key) + sorted(idle, key=key))[: self.cfg.max_crops_per_frame]
+
+    def _request(self, si: int, view: BenchView, arm_mask: np.ndarray, t: float) -> _CropRequest:
+        """Plan the crop around slot ``si``'s tip and copy the source pixels it needs."""
+        slot = self._slots[si]
+        tip = slot.tip_mm
+        assert tip is not None
         cfg = self.cfg
         s = view.mm_per_px
         # the arm's direction near the tip: from the arm pixels within a hand length back to the tip
@@ -242,47 +344,108 @@ class MediaPipeHandTracker:
         aff = np.array(
             [[k, 0.0, c_px[0] - k * (cfg.crop_px - 1) / 2], [0.0, k, c_px[1] - k * (cfg.crop_px - 1) / 2]]
         )
-        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        size = (cfg.crop_px, cfg.crop_px)
-        if k > 1.5:  # shrink the neighbourhood first (anti-aliasing), then sample
-            ax0, ay0 = max(0, int(c_px[0] - side)), max(0, int(c_px[1] - side))
-            ax1, ay1 = min(src.shape[1], int(c_px[0] + side) + 1), min(src.shape[0], int(c_px[1] + side) + 1)
-            if ax1 > ax0 and ay1 > ay0:
-                sub = cv2.resize(
-                    src[ay0:ay1, ax0:ax1], None, fx=1.0 / k, fy=1.0 / k, interpolation=cv2.INTER_AREA
-                )
-                sx, sy = (ax1 - ax0) / sub.shape[1], (ay1 - ay0) / sub.shape[0]
-                to_sub = np.array([[1 / sx, 0, -ax0 / sx], [0, 1 / sy, -ay0 / sy], [0, 0, 1]])
-                m = to_sub @ np.vstack([aff, [0, 0, 1]])
-                crop = cv2.warpAffine(sub, m[:2], size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
-                return crop, aff, camera
-        crop = cv2.warpAffine(src, aff, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
-        return crop, aff, camera
-
-    def _run(self, slot: _Slot, view: BenchView, arm_mask: np.ndarray, t: float) -> None:
-        assert slot.tip_mm is not None
-        crop, aff, camera = self._crop(view, arm_mask, slot.tip_mm)
+        # the source part the crop reads: a side's neighbourhood when shrinking first (as the anti-aliased
+        # resize has always been done), else the crop's own square and a few px for interpolation
+        reach = side if k > 1.5 else side / 2 + k + 2
+        ax0, ay0 = max(0, int(c_px[0] - reach)), max(0, int(c_px[1] - reach))
+        ax1, ay1 = min(src.shape[1], int(c_px[0] + reach) + 1), min(src.shape[0], int(c_px[1] + reach) + 1)
+        if ax1 <= ax0:  # the crop lies beside the image: its nearest column is replicated
+            ax0 = min(max(0, ax0), src.shape[1] - 1)
+            ax1 = ax0 + 1
+        if ay1 <= ay0:
+            ay0 = min(max(0, ay0), src.shape[0] - 1)
+            ay1 = ay0 + 1
+        src_aff = aff.copy()
+        src_aff[:, 2] -= (ax0, ay0)
         ts = max(round(t * 1000.0), slot.last_ts + 1)
         slot.last_ts = ts
+        prev = slot.last_run_frame
         slot.last_run_frame = self._frame
-        self.stats.runs += 1
-        self.stats.run_frames.append(self._frame)
-        found = from_mediapipe(
-            slot.landmarker.detect_for_video(to_mp_image(crop), ts), crop.shape[1], crop.shape[0]
+        return _CropRequest(
+            slot=si,
+            gen=slot.gen,
+            frame=self._frame,
+            t=t,
+            ts=ts,
+            prev_run_frame=prev,
+            tip_mm=tip.copy(),
+            src=src[ay0:ay1, ax0:ax1].copy(),
+            shrink=k > 1.5 and ax1 - ax0 > 1 and ay1 - ay0 > 1,
+            k=k,
+            src_aff=src_aff,
+            aff=aff,
+            camera=camera,
+            mm_per_px=s,
+            cal=self.cal,
+            submitted=time.perf_counter(),
         )
-        if not found:
-            return
-        self.stats.found += 1
-        hand: HandLandmarks = found[0]
-        pc = hand.array()
-        px = pc @ aff[:, :2].T + aff[:, 2]
-        mm = self.cal.camera_to_bench(px) if camera else (px + 0.5) * view.mm_per_px
-        slot.landmarks_px, slot.landmarks_mm = px, mm
-        slot.seen_t, slot.seen_tip_mm = t, slot.tip_mm.copy()
-        label = hand.handedness
-        if self._swap and label in ("Left", "Right"):
-            label = "Right" if label == "Left" else "Left"
-        slot.handedness, slot.score = label, hand.score
+
+    def _cut(self, req: _CropRequest) -> np.ndarray:
+        """The crop image (``crop_px`` square) of a request."""
+        size = (self.cfg.crop_px, self.cfg.crop_px)
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        src, m = req.src, req.src_aff
+        if req.shrink:  # shrink the neighbourhood first (anti-aliasing), then sample
+            sub = cv2.resize(src, None, fx=1.0 / req.k, fy=1.0 / req.k, interpolation=cv2.INTER_AREA)
+            sx, sy = src.shape[1] / sub.shape[1], src.shape[0] / sub.shape[0]
+            to_sub = np.array([[1 / sx, 0, 0], [0, 1 / sy, 0], [0, 0, 1]])
+            m = (to_sub @ np.vstack([m, [0, 0, 1]]))[:2]
+            src = sub
+        return cv2.warpAffine(src, m, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+    def _run(self, req: _CropRequest) -> _CropResult:
+        """Resample the crop, run MediaPipe on it and map its landmarks back (on the tracker's thread when
+        asynchronous: touches nothing but the request and the slot's landmarker)."""
+        t0 = time.perf_counter()
+        crop = self._cut(req)
+        landmarker = self._slots[req.slot].landmarker
+        found = from_mediapipe(
+            landmarker.detect_for_video(to_mp_image(crop), req.ts), crop.shape[1], crop.shape[0]
+        )
+        px = mm = None
+        label, score = "", 0.0
+        if found:
+            hand: HandLandmarks = found[0]
+            pc = hand.array()
+            px = pc @ req.aff[:, :2].T + req.aff[:, 2]
+            mm = req.cal.camera_to_bench(px) if req.camera else (px + 0.5) * req.mm_per_px
+            label, score = hand.handedness, hand.score
+            if self._swap and label in ("Left", "Right"):
+                label = "Right" if label == "Left" else "Left"
+        return _CropResult(req, px, mm, label, score, (time.perf_counter() - t0) * 1000.0)
+
+    def _run_all(self, reqs: tuple[_CropRequest, ...]) -> tuple[_CropResult, ...]:
+        return tuple(self._run(r) for r in reqs)
+
+    def _count(self, batch: tuple[_CropResult, ...]) -> None:
+        for r in batch:
+            self.stats.runs += 1
+            self.stats.found += r.landmarks_px is not None
+            self.stats.mediapipe_ms.append(r.ms)
+
+    def _fuse(self, batches: list[tuple[_CropResult, ...]]) -> None:
+        """Take the newest finished landmarks of each slot (older ones finished meanwhile are stale)."""
+        now = time.perf_counter()
+        newest: dict[int, _CropResult] = {}
+        for batch in batches:
+            self._count(batch)
+            for r in batch:
+                if r.landmarks_px is None:
+                    continue
+                if r.req.slot in newest:
+                    self.stats.stale += 1
+                newest[r.req.slot] = r
+        for si, r in newest.items():
+            q, s = r.req, self._slots[si]
+            if q.gen != s.gen or s.tip_mm is None or q.frame <= s.seen_frame or r.landmarks_mm is None:
+                self.stats.stale += 1  # its hand left the slot
+                continue
+            s.landmarks_px, s.landmarks_mm = r.landmarks_px, r.landmarks_mm
+            s.seen_frame, s.seen_t, s.seen_tip_mm = q.frame, q.t, q.tip_mm
+            s.handedness, s.score = r.handedness, r.score
+            self.stats.used += 1
+            self.stats.latency_frames.append(self._frame - q.frame)
+            self.stats.latency_ms.append((now - q.submitted) * 1000.0)
 
     def _hands(self, t: float) -> tuple[Hand, ...]:
         out = []
@@ -292,13 +455,11 @@ class MediaPipeHandTracker:
             if t - s.seen_t > self.cfg.hold_s:
                 continue
             lm = s.landmarks_mm
-            if s.seen_t != t:  # carried: move with the foreground tip
+            if s.seen_frame != self._frame:  # from an earlier frame: move with the foreground tip
                 lm = lm + (s.tip_mm - s.seen_tip_mm)
                 self.stats.carried += 1
             tips = lm[list(FINGERTIPS)]
-            far = tips[
-                int(np.argmax(tips[:, 1]))
-            ]  # furthest from the operator's edge, like the foreground tip
+            far = tips[int(np.argmax(tips[:, 1]))]  # the fingertip furthest from the operator's edge
             out.append(
                 Hand(
                     tip_mm=(float(far[0]), float(far[1])),
@@ -312,5 +473,5 @@ class MediaPipeHandTracker:
 
     @property
     def landmarks_px(self) -> tuple[np.ndarray, ...]:
-        """The landmarks (camera px) of the hands detected in the last frame a detection ran."""
+        """The landmarks (camera px) of the hands, as last found (not moved with the tip)."""
         return tuple(s.landmarks_px for s in self._slots if s.landmarks_px is not None)

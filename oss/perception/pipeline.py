@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from oss.calibration.model import Calibration
-from oss.instructions.model import Instruction, RunStep
+from oss.instructions.model import BENCH_FRAME, Instruction, RunStep
 from oss.perception.alignment import Realignment, ViewAligner, shifted_calibration
 from oss.perception.config import PerceptionConfig
 from oss.perception.foreground import BenchView, ForegroundModel
@@ -96,6 +96,8 @@ class Perception:
         self._held: dict[str, FixturePose] = {}
         self.last_view: BenchView | None = None
         self.aligner = ViewAligner(self.rectifier.size, mm_per_px, cfg)
+        self._movable: np.ndarray | None = None
+        self._movable_version = -1
         self.realignments: list[Realignment] = []  # since the last ``take_realignments``
 
     # --- hooks for the station loop -----------------------------------------------------------------
@@ -133,11 +135,34 @@ class Perception:
             if follow is not None:
                 follow(calibration)
 
+    def _movable_mask(self) -> np.ndarray:
+        """Where things may move without the camera moving (the jigs, with their zones and markers), grown
+        by ``align_exclude_mm``: left out of the camera-shift measurement."""
+        if self._movable is not None and self._movable_version == self.zones.version:
+            return self._movable
+        h, w = self.rectifier.shape
+        m = np.zeros((h, w), np.uint8)
+        s = self.mm_per_px
+        for z in self.instruction.zones.values():
+            if z.frame != BENCH_FRAME:
+                poly = np.round(self.zones.polygon_mm(z.id) / s - 0.5).astype(np.int32)
+                cv2.fillPoly(m, [poly], (255,))
+        for f in self.instruction.fixtures.values():
+            x, y, _ = self.zones.poses[f.id]
+            r = f.marker_size_mm
+            cv2.rectangle(
+                m, (int((x - r) / s), int((y - r) / s)), (int((x + r) / s), int((y + r) / s)), (255,), -1
+            )
+        k = 2 * max(1, round(self.cfg.align_exclude_mm / s)) + 1
+        self._movable = np.asarray(cv2.dilate(m, np.ones((k, k), np.uint8)), np.uint8)
+        self._movable_version = self.zones.version
+        return self._movable
+
     def _align(self, bench: np.ndarray, empty: np.ndarray | None, arms: np.ndarray, t: float) -> bool:
         """Check the camera's view; True when it was corrected (this frame's looks are off)."""
         if empty is None:
             return False
-        re = self.aligner.check(bench, empty * self.foreground.background, arms, t)
+        re = self.aligner.check(bench, empty * self.foreground.background, arms, t, self._movable_mask())
         if re is None:
             return False
         self.realignments.append(re)

@@ -90,3 +90,29 @@ def test_hands_moving_over_the_bench_are_not_a_camera_shift() -> None:
             eng.handle_input(ev)
         assert per.take_realignments() == []
     assert hands_seen > 100
+
+
+def test_a_jig_pushed_aside_is_not_a_camera_shift() -> None:
+    sc = load_scenario("led_basic")
+    ins = sc.load_instruction()
+    vb = VirtualBench(sc, ins)
+    cal = station_calibration(vb)
+    per = Perception(ins, cal, sc.variant)
+    rend = Renderer(ins, cal, sc.variant)
+    eng = StepEngine(ins, sc.variant)
+    eng.start(0.0)
+    obs = None
+    fid = next(iter(ins.fixtures))
+    for i in range(100):
+        if i == 30:  # as the scenario deviation move_jig does
+            x, y, a = vb.poses[fid]
+            vb.poses[fid] = (x + 12.0, y - 6.0, a + 2.5)
+            vb._dirty = True
+        vb.show_step(eng.state.step_uid, eng.state.cycle)
+        pj = rend.render(eng.state, obs)
+        frame = vb.next_frame(pj)
+        obs = per.process(frame, pj)
+        eng.update(obs)
+        assert per.take_realignments() == [], i
+    pose = next(p for p in obs.fixtures if p.fixture == fid)
+    assert abs(pose.x_mm - vb.poses[fid][0]) < 2.0  # the jig was followed, the camera left alone
