@@ -23,7 +23,9 @@ moment the element before it is met):
 ``hand_in``
     a hand tip in the zone continuously for ``dwell_s``. A dropout is bridged while it lasts at most
     ``hand_dropout_frames`` frames or at most ``hand_dropout_s`` (whichever allows more, so a slow
-    camera is not stricter than a fast one); the dwell is only judged on frames where the hand is seen.
+    camera is not stricter than a fast one), once the hand has been in the zone for
+    ``hand_entry_frames`` frames in a row (before that a miss starts over: a tip grazing the zone on
+    its way in is no entry); the dwell is only judged on frames where the hand is seen.
 ``press``
     a press of exactly that button (``next``, ``confirm``, ``help``) while active.
 ``timer``
@@ -154,19 +156,24 @@ class _HandIn(_Node):
         self.since: float | None = None
         self.last_seen = 0.0
         self.missed = 0  # frames without the hand since it was last seen
+        self.entered = 0  # frames in a row with the hand in the zone, from ``since`` on
 
     def on_frame(self, obs: Observation, s: float) -> None:
         if not self.live:
             return
+        cfg = self.cfg
         if not (obs.camera_ok and obs.hands_in(self.zone) > 0):
             if self.since is not None:
                 self.missed += 1
-                cfg = self.cfg
-                if self.missed > cfg.hand_dropout_frames and s - self.last_seen > cfg.hand_dropout_s:
+                if self.entered < cfg.hand_entry_frames or (
+                    self.missed > cfg.hand_dropout_frames and s - self.last_seen > cfg.hand_dropout_s
+                ):
                     self.reset_transients()
             return
         if self.since is None:
             self.since = s
+        if self.missed == 0:
+            self.entered += 1
         self.last_seen, self.missed = s, 0
         if s - self.since >= self.dwell_s:
             self.met = True

@@ -22,7 +22,9 @@ class EngineConfig:
 
     Hands (``hand_in``):
         hand_dropout_s, hand_dropout_frames: a hand missing from its zone for at most this long
-            or for at most this many frames (detector dropout) does not break the dwell.
+            or for at most this many frames (detector dropout) does not break the dwell ...
+        hand_entry_frames: ... once the hand was seen in the zone this many frames in a row: before,
+            a miss starts the dwell over (a tip grazing the zone's edge on its way in is no entry).
 
     Buttons:
         press_debounce_s: a second press of the same button within this is contact bounce, ignored.
@@ -44,6 +46,7 @@ class EngineConfig:
     max_frame_gap_s: float = 0.5
     hand_dropout_s: float = 0.2
     hand_dropout_frames: int = 2
+    hand_entry_frames: int = 2
     press_debounce_s: float = 0.3
     press_guard_s: float = 0.5
     step_done_flash_s: float = 0.6
@@ -67,6 +70,8 @@ class EngineConfig:
         ]
         if self.present_min_frames < 1:
             bad.append("present_min_frames")
+        if self.hand_entry_frames < 1:
+            bad.append("hand_entry_frames")
         if self.hand_dropout_frames < 0:
             bad.append("hand_dropout_frames")
         if bad:

@@ -42,6 +42,9 @@ def build_devices(scenario: Scenario, instruction: Instruction) -> tuple[Pinhole
     return cam, proj
 
 
+SETTLE_S = 3.0  # seconds the bench runs on after the operator's last move
+
+
 class VirtualBench:
     """See the module docstring. ``self_paced``: the operator does not wait for ``show_step`` but starts
     each step as soon as the previous one is done (an ideal station), for renders without a station."""
@@ -117,7 +120,9 @@ class VirtualBench:
 
     @property
     def finished(self) -> bool:
-        return (self.operator.finished and self.t >= self.operator.timeline.end + 0.5) or (
+        # after the last move, the bench runs on for SETTLE_S: the station sees a step done only once the
+        # hand has left the zone (a fixture lifted off the jig is carried away over it first)
+        return (self.operator.finished and self.t >= self.operator.timeline.end + SETTLE_S) or (
             self.t >= self.scenario.time_limit_s
         )
 

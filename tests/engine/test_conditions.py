@@ -201,6 +201,14 @@ def test_hand_in_breaks_on_a_real_absence_at_any_frame_rate(fps: float) -> None:
     assert not run_frames(m.HandIn("z", dwell_s=1.0), frames).met
 
 
+def test_hand_in_a_tip_grazing_the_zone_on_its_way_in_does_not_start_the_dwell() -> None:
+    # one frame in (the tip's edge), one out, then in for good: the dwell counts from the real entry
+    frames = hand_frames((DT, True), (DT, False), (1.0 - DT / 2, True))
+    assert not run_frames(m.HandIn("z", dwell_s=1.0), frames).met
+    frames = hand_frames((2 * DT, True), (DT, False), (1.0 - 2 * DT, True))
+    assert run_frames(m.HandIn("z", dwell_s=1.0), frames).met  # two frames in a row: entered, bridged
+
+
 def test_hand_in_progress_rises_with_the_dwell() -> None:
     tr = run_frames(m.HandIn("z", dwell_s=1.0), hand_frames((0.55, True)))
     assert tr.progress == pytest.approx(0.5, abs=0.06)
