@@ -61,6 +61,7 @@ class Hand:
     area_mm2: float = 0.0
     landmarks_mm: tuple[Point, ...] = ()
     source: str = "foreground"
+    speed_mm_s: float | None = None  # how fast the tip moves over the bench (None: not known yet)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ moment the element before it is met):
     counted, and resets the run only when it lasts longer than ``unknown_hold_s``. So a one-frame
     flicker never confirms, and a brief shadow never throws away a nearly confirmed part.
 ``hand_in``
-    a hand tip in the zone continuously for ``dwell_s``. A dropout is bridged while it lasts at most
+    a hand tip in the zone continuously for ``dwell_s``, (nearly) still there: a tip moving faster than
+    ``hand_still_mm_s`` is passing through, not in the zone. A dropout is bridged while it lasts at most
     ``hand_dropout_frames`` frames or at most ``hand_dropout_s`` (whichever allows more, so a slow
     camera is not stricter than a fast one), once the hand has been in the zone for
     ``hand_entry_frames`` frames in a row (before that a miss starts over: a tip grazing the zone on
@@ -162,7 +163,11 @@ class _HandIn(_Node):
         if not self.live:
             return
         cfg = self.cfg
-        if not (obs.camera_ok and obs.hands_in(self.zone) > 0):
+        still = any(
+            self.zone in h.zones and (h.speed_mm_s is None or h.speed_mm_s <= cfg.hand_still_mm_s)
+            for h in obs.hands
+        )
+        if not (obs.camera_ok and still):
             if self.since is not None:
                 self.missed += 1
                 if self.entered < cfg.hand_entry_frames or (

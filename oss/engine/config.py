@@ -25,6 +25,9 @@ class EngineConfig:
             or for at most this many frames (detector dropout) does not break the dwell ...
         hand_entry_frames: ... once the hand was seen in the zone this many frames in a row: before,
             a miss starts the dwell over (a tip grazing the zone's edge on its way in is no entry).
+        hand_still_mm_s: a tip moving faster than this is passing, not in the zone (a hand seen from
+            above is a little ahead of where it is while it comes down on its way in); where
+            perception does not know the speed, every tip counts.
 
     Buttons:
         press_debounce_s: a second press of the same button within this is contact bounce, ignored.
@@ -47,6 +50,7 @@ class EngineConfig:
     hand_dropout_s: float = 0.2
     hand_dropout_frames: int = 2
     hand_entry_frames: int = 2
+    hand_still_mm_s: float = 250.0
     press_debounce_s: float = 0.3
     press_guard_s: float = 0.5
     step_done_flash_s: float = 0.6
@@ -61,6 +65,7 @@ class EngineConfig:
                 "unknown_hold_s",
                 "max_frame_gap_s",
                 "hand_dropout_s",
+                "hand_still_mm_s",
                 "press_debounce_s",
                 "press_guard_s",
                 "step_done_flash_s",

@@ -107,15 +107,16 @@ class ViewAligner:
             return np.array([sx, sy], np.float64) * scale  # in line (the usual case): no need to refine
         # ... refined by ECC on the pixels that count, jigs left out (robust to the light's gain and offset)
         valid = cv2.resize((~cover).astype(np.uint8) * 255, self._small, interpolation=cv2.INTER_NEAREST)
-        warp = np.array([[1.0, 0.0, sx], [0.0, 1.0, sy]], np.float32)
+        start = np.array([[1.0, 0.0, sx], [0.0, 1.0, sy]], np.float32)
         criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-3)
         try:
-            cc, warp = cv2.findTransformECC(a, b, warp, cv2.MOTION_TRANSLATION, criteria, valid, 5)
+            cc, found = cv2.findTransformECC(a, b, start, cv2.MOTION_TRANSLATION, criteria, valid, 5)
         except cv2.error:
             return None  # did not converge: no measurement this time
         if cc < self.cfg.align_min_ecc:
             return None
-        return np.array([warp[0, 2], warp[1, 2]], np.float64) * scale
+        w = np.asarray(found, np.float64)
+        return np.array([w[0, 2], w[1, 2]]) * scale
 
     def check(
         self,

@@ -224,7 +224,7 @@ class Perception:
             hands = fuse_hands(hands, det.detect(view, fg.mask, t))
         picks = self.picks.update(hands, self.zones.depth_mm, t, suspended=seg.leaning)
         hands = tuple(
-            replace(h, zones=self.zones.zones_at(h.tip_mm, radius_mm=self._tip_radius(v)))
+            replace(h, zones=self.zones.zones_at(h.tip_mm, radius_mm=self._tip_radius(v)), speed_mm_s=v)
             for h, v in zip(hands, self.picks.speeds, strict=True)
         )
         cover = cv2.dilate(seg.mask, self._cover_kernel)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from oss.engine import ConditionTracker, EngineConfig, has_press
 from oss.instructions import model as m
-from oss.records import Button, OssError, PickSeen, Presence
+from oss.records import Button, Hand, Observation, OssError, PickSeen, Presence
 from tests.engine.builders import obs
 
 P, E, U = Presence.PRESENT, Presence.EMPTY, Presence.UNKNOWN
@@ -207,6 +209,20 @@ def test_hand_in_a_tip_grazing_the_zone_on_its_way_in_does_not_start_the_dwell()
     assert not run_frames(m.HandIn("z", dwell_s=1.0), frames).met
     frames = hand_frames((2 * DT, True), (DT, False), (1.0 - 2 * DT, True))
     assert run_frames(m.HandIn("z", dwell_s=1.0), frames).met  # two frames in a row: entered, bridged
+
+
+def test_hand_in_counts_only_a_tip_that_is_still_there() -> None:
+    def frame(t: float, speed: float | None) -> Observation:
+        return replace(obs(t, hands=["z"]), hands=(Hand((0.0, 0.0), ("z",), speed_mm_s=speed),))
+
+    moving = [frame(i * DT, 600.0) for i in range(30)]  # 1.5 s sweeping about inside the zone
+    assert not run_frames(m.HandIn("z", dwell_s=1.0), moving).met
+    arriving = [frame(i * DT, 600.0 if i < 4 else 80.0) for i in range(24)]  # comes to rest at frame 4
+    tr = run_frames(m.HandIn("z", dwell_s=1.0), arriving)
+    assert not tr.met  # 19 still frames: 0.95 s
+    assert run_frames(m.HandIn("z", dwell_s=1.0), [*arriving, frame(24 * DT, 80.0)]).met
+    unknown = [frame(i * DT, None) for i in range(21)]  # a detector that knows no speed
+    assert run_frames(m.HandIn("z", dwell_s=1.0), unknown).met
 
 
 def test_hand_in_progress_rises_with_the_dwell() -> None:
