@@ -55,50 +55,28 @@ def _runs(cols: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
 
 
 def _fingertips(
-    crop: np.ndarray,
-    pts: np.ndarray,
-    reach: np.ndarray,
-    entry: Point,
-    hand_px: float,
-    band: float,
-    others: Sequence[Point] = (),
+    crop: np.ndarray, pts: np.ndarray, reach: np.ndarray, entry: Point, hand_px: float, band: float
 ) -> np.ndarray:
-    """Fingertip point (crop px) of one arm: the middle of its furthest outline points *along the
-    hand's own axis*. The axis runs from the palm centre (the widest spot of the last ``hand_px`` of the
-    arm) through the middle of the hand beyond it; a hand turned at the wrist or reaching across the
-    body points elsewhere than its forearm, and the point furthest from where the arm enters is then
-    the corner of the outer finger, not the fingertips."""
+    """Fingertip point (crop px) of one arm: seen from the palm centre (the widest spot of the last
+    ``hand_px`` of the arm), the middle of the outline points within ``band`` of the furthest one."""
     dmax = float(reach.max())
     h, w = crop.shape
     ys, xs = np.mgrid[0:h, 0:w]
-    from_entry = np.hypot(xs - entry[0], ys - entry[1])
-    distal = (from_entry >= dmax - hand_px) & (crop > 0)
-    for ox, oy in others:  # arms that touch: this arm's pixels are those nearer to where it enters
-        distal &= from_entry <= np.hypot(xs - ox, ys - oy)
+    distal = (np.hypot(xs - entry[0], ys - entry[1]) >= dmax - hand_px) & (crop > 0)
     if not distal.any():
         return np.asarray(pts[int(np.argmax(reach))], np.float64)
     dt = cv2.distanceTransform(crop, cv2.DIST_L2, 3)
     dt[~distal] = 0
     cy, cx = np.unravel_index(int(np.argmax(dt)), dt.shape)
     palm = np.array([cx, cy], np.float64)
-    r_palm = float(dt[cy, cx])
-    # the fingers (and what the hand holds): past the palm, on the far side of it from the arm
-    fy, fx = np.nonzero(distal)
-    rel = np.column_stack([fx - palm[0], fy - palm[1]]).astype(np.float64)
-    palm_reach = float(np.hypot(palm[0] - entry[0], palm[1] - entry[1]))
-    fingers = (np.hypot(rel[:, 0], rel[:, 1]) > 1.2 * r_palm) & (from_entry[fy, fx] > palm_reach)
-    hand = pts[reach >= dmax - hand_px] - palm
-    axis = rel[fingers].mean(axis=0) if fingers.any() else hand[int(np.argmax(np.hypot(*hand.T)))]
-    n = float(np.hypot(*axis))
+    rel = pts[reach >= dmax - hand_px] - palm
+    dist = np.hypot(rel[:, 0], rel[:, 1])
+    far = dist >= dist.max() - band
+    way = (rel[far] / np.maximum(dist[far], 1e-6)[:, None]).mean(axis=0)
+    n = float(np.hypot(*way))
     if n < 1e-6:
-        return np.asarray(pts[int(np.argmax(reach))], np.float64)
-    u = axis / n
-    along = hand @ u
-    across = np.abs(hand @ np.array([-u[1], u[0]]))
-    near = across <= max(band, 0.25 * r_palm)  # outline points about on the axis: the fingertips' middle
-    if not near.any():
-        near = along >= along.max() - band
-    return palm + u * float(along[near].max())
+        return np.asarray(pts[int(np.argmax(dist))], np.float64)
+    return palm + way / n * float(dist[far].mean())
 
 
 def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -> ArmSegmentation:
@@ -140,10 +118,18 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
                 continue
             reach = d_all[own, k]
             entry = np.array([ex[k], -y0], np.float64)
-            others = [(float(x), float(-y0)) for j, x in enumerate(ex) if j != k]
-            tip_px = _fingertips(
-                crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip, others
+            # the reach: outline points within tip_band of the furthest one, their side position, the
+            # furthest distance (robust, but a carried part or one long finger pulls it aside) ...
+            far = pts[own][reach >= reach.max() - band_tip]
+            way = far.mean(axis=0) - entry
+            norm = float(np.hypot(*way))
+            tip_px: np.ndarray = (
+                entry + way * (float(reach.max()) / norm) if norm > 1e-6 else far.mean(axis=0)
             )
+            # ... refined from the palm centre where both agree (an empty hand)
+            fine = _fingertips(crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip)
+            if float(np.hypot(*(fine - tip_px))) <= 2.0 * band_tip:
+                tip_px = fine
             tip_px = tip_px + np.array([x0, y0])
             hands.append(
                 Hand(
