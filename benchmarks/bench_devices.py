@@ -61,8 +61,10 @@ def _next_event(m: DeviceManager, timeout: float = 5.0) -> tuple[InputEvent, flo
 def emulated(n: int) -> dict[str, object]:
     pedal = DeviceEmulator("pedal", "BENCH-PD")
     light = DeviceEmulator("stacklight", "BENCH-SL")
-    cfgs = [DeviceConfig("pedal", port=pedal.plug(), name="pedal"),
-            DeviceConfig("stacklight", port=light.plug(), name="light")]
+    cfgs = [
+        DeviceConfig("pedal", port=pedal.plug(), name="pedal"),
+        DeviceConfig("stacklight", port=light.plug(), name="light"),
+    ]
     press, to_queue = [], []
     show_to_ack: list[float] = []
     with DeviceManager(cfgs, timing=LinkTiming(retry_s=0.1)) as m:
@@ -97,12 +99,22 @@ def firmware(n: int) -> dict[str, object] | str:
     if shutil.which("avr-gcc") is None or not Path("/usr/include/simavr/parts/uart_pty.h").exists():
         return "skipped: needs gcc-avr, avr-libc, binutils-avr, libsimavr-dev, libsimavrparts1"
     out = Path(tempfile.mkdtemp(prefix="oss-avr-"))
-    subprocess.run(["make", "-s", "-C", str(ROOT / "hardware/firmware"), "KIND=pedal", f"BUILD={out}"],
-                   check=True, capture_output=True)
-    subprocess.run(["make", "-s", "-C", str(ROOT / "hardware/sim"), f"BUILD={out}"],
-                   check=True, capture_output=True)
-    proc = subprocess.Popen([str(out / "oss_simavr"), str(out / "oss-pedal.elf")], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    subprocess.run(
+        ["make", "-s", "-C", str(ROOT / "hardware/firmware"), "KIND=pedal", f"BUILD={out}"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["make", "-s", "-C", str(ROOT / "hardware/sim"), f"BUILD={out}"], check=True, capture_output=True
+    )
+    proc = subprocess.Popen(
+        [str(out / "oss_simavr"), str(out / "oss-pedal.elf")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     port = next(line.split()[1] for line in proc.stdout if line.startswith("port "))
     lat = []

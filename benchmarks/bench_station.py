@@ -1,7 +1,10 @@
 """Station benchmark: every shipped scenario on the virtual bench, scored against its ground truth.
 
-Prints JSON: per scenario the summary figures (steps, false advances, missed steps, wrong picks,
-detection latency, frame processing time), totals over all scenarios, and the frame time of the
+The operator is on the automatic guidance level (``level: auto``, the default policy) with a fresh log:
+it starts at full guidance, and a scenario of more than three units (``led_learning``) is done partly
+at reduced and minimal guidance. Prints JSON: per scenario the summary figures (steps, false advances,
+missed steps, wrong picks, detection latency, frame processing time) and the level changes (``levels``:
+unit, previous, level, reason), totals over all scenarios, and the frame time of the
 plain approach (no caching: maps recomputed, whole-frame marker search every frame) on a stretch of
 led_basic for comparison. Usage: python benchmarks/bench_station.py [SCENARIO ...] [--plain-seconds S]
 """
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 
 from oss.log.store import EventStore
+from oss.operator.profile import OperatorProfile
 from oss.sim.scenario import load_scenario, shipped_scenarios
 from oss.station.evaluate import evaluate, stats, step_verdicts
 from oss.station.sim_link import sim_station
@@ -27,7 +31,10 @@ def run_scenario(
     sc = load_scenario(name)
     ins = sc.load_instruction()
     with EventStore(tmp / f"{name}{'-plain' if plain else ''}.sqlite", f"bench-{name}") as store:
-        station, bench = sim_station(sc, ins, store, plain_perception=plain)
+        operator = OperatorProfile("bench", level="auto", sound=False)
+        station, bench = sim_station(
+            sc, ins, store, plain_perception=plain, operator="bench", profile=operator
+        )
         station.start()
         t0 = time.perf_counter()
         result = station.run(stop_when=lambda: bench.finished or (until_s is not None and bench.t >= until_s))
@@ -37,6 +44,11 @@ def run_scenario(
     summary["sim_seconds"] = round(bench.t, 1)
     summary["wall_seconds"] = round(wall, 1)
     summary["loop_fps"] = round(result.frames / wall, 1) if wall else None
+    summary["levels"] = [
+        {"unit": e.cycle, "previous": e.get("previous"), "level": e.get("level"), "reason": e.get("reason")}
+        for e in result.events
+        if e.kind == "level" and e.get("changed")
+    ]
     latencies = [
         (v.t_advanced - v.t_done) * 1000.0
         for v in step_verdicts(result.events, gt)

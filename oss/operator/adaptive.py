@@ -156,7 +156,7 @@ def decide(level: str, since_change: Sequence[UnitOutcome], policy: LevelPolicy)
             if timed
             else ""
         )
-        return LevelChange(level, less, f"{run} clean units in a row{pace}", run)
+        return LevelChange(level, less, f"{run} clean unit{'s' * (run != 1)} in a row{pace}", run)
     return None
 
 

@@ -73,11 +73,14 @@ def sim_station(
 ) -> tuple[Station, VirtualBench]:
     """A station whose camera, pedal and operator are the virtual bench of ``scenario``.
 
-    ``max_cycles`` also shortens the scenario to that many units; ``parts`` are further
-    :class:`StationParts` fields (recorder, operator, language, inputs, followers, ...).
+    ``max_cycles`` also shortens the scenario to that many units (without the deviations of the units
+    left out); ``parts`` are further :class:`StationParts` fields (recorder, operator, language,
+    inputs, followers, ...).
     """
-    if max_cycles is not None:
-        scenario = replace(scenario, cycles=min(scenario.cycles, max_cycles))
+    if max_cycles is not None:  # the deviations of the units left out go with them
+        cycles = min(scenario.cycles, max_cycles)
+        kept = tuple(d for d in scenario.deviations if d.cycle < cycles)
+        scenario = replace(scenario, cycles=cycles, deviations=kept)
     variant = variant or scenario.variant or instruction.default_variant()
     if variant != scenario.variant:
         scenario = replace(scenario, variant=variant)
