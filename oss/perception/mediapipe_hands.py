@@ -73,6 +73,12 @@ class TrackerConfig:
     hold_s: float = 0.5  # landmarks are carried with the foreground tip this long after the last detection
     slot_match_mm: float = 150.0  # a foreground tip keeps its slot if it moved less than this per frame
     asynchronous: bool = True  # MediaPipe on its own thread (False: inside detect, deterministic)
+    # a hand's landmarks are given only while one of its fingertips lies this close to the foreground tip
+    # the slot follows (fuse_hands pairs within 80 mm; further off, one hand would become two)
+    max_tip_gap_mm: float = 80.0
+    # landmarks from an earlier frame move with the foreground tip, less this much: a resting tip flickers
+    # by a few bench px, which must not move (and so restart a touch dwell on) a resting finger
+    carry_deadband_mm: float = 8.0
 
 
 @dataclass
@@ -136,6 +142,7 @@ class TrackerStats:
     used: int = 0  # found landmarks fused into a frame's hands
     stale: int = 0  # found landmarks not used (their hand left, or newer ones came first)
     carried: int = 0  # hands given landmarks from an earlier frame, moved with the tip
+    unfit: int = 0  # hands not given their landmarks: no fingertip near the foreground tip
     run_frames: list[int] = field(default_factory=list)  # frames where a crop was submitted
     detect_ms: list[float] = field(default_factory=list)  # time of each detect call (the loop's thread)
     mediapipe_ms: list[float] = field(default_factory=list)  # per run: resample + MediaPipe + mapping
@@ -344,9 +351,8 @@ class MediaPipeHandTracker:
         aff = np.array(
             [[k, 0.0, c_px[0] - k * (cfg.crop_px - 1) / 2], [0.0, k, c_px[1] - k * (cfg.crop_px - 1) / 2]]
         )
-        # the source part the crop reads: a side's neighbourhood when shrinking first (as the anti-aliased
-        # resize has always been done), else the crop's own square and a few px for interpolation
-        reach = side if k > 1.5 else side / 2 + k + 2
+        # the source part the crop reads: its own square and a margin for the shrinking and interpolation
+        reach = side / 2 + 2 * k + 2
         ax0, ay0 = max(0, int(c_px[0] - reach)), max(0, int(c_px[1] - reach))
         ax1, ay1 = min(src.shape[1], int(c_px[0] + reach) + 1), min(src.shape[0], int(c_px[1] + reach) + 1)
         if ax1 <= ax0:  # the crop lies beside the image: its nearest column is replicated
@@ -447,6 +453,13 @@ class MediaPipeHandTracker:
             self.stats.latency_frames.append(self._frame - q.frame)
             self.stats.latency_ms.append((now - q.submitted) * 1000.0)
 
+    def _carry(self, moved: np.ndarray) -> np.ndarray:
+        """How far to move earlier landmarks when the foreground tip moved by ``moved`` since their
+        frame: by as much, less ``carry_deadband_mm`` (soft: no jump where the dead band ends)."""
+        n = float(np.hypot(moved[0], moved[1]))
+        dead = self.cfg.carry_deadband_mm
+        return moved * (1.0 - dead / n) if n > dead else np.zeros(2)
+
     def _hands(self, t: float) -> tuple[Hand, ...]:
         out = []
         for s in self._slots:
@@ -456,13 +469,20 @@ class MediaPipeHandTracker:
                 continue
             lm = s.landmarks_mm
             if s.seen_frame != self._frame:  # from an earlier frame: move with the foreground tip
-                lm = lm + (s.tip_mm - s.seen_tip_mm)
+                lm = lm + self._carry(s.tip_mm - s.seen_tip_mm)
                 self.stats.carried += 1
+            # the tip: the fingertip nearest the foreground tip (the same finger, placed by MediaPipe);
+            # none near it: these landmarks no longer fit the hand (it moved or changed shape since)
             tips = lm[list(FINGERTIPS)]
-            far = tips[int(np.argmax(tips[:, 1]))]  # the fingertip furthest from the operator's edge
+            gap = np.hypot(tips[:, 0] - s.tip_mm[0], tips[:, 1] - s.tip_mm[1])
+            near = int(np.argmin(gap))
+            if gap[near] > self.cfg.max_tip_gap_mm:
+                self.stats.unfit += 1
+                continue
+            tip = tips[near]
             out.append(
                 Hand(
-                    tip_mm=(float(far[0]), float(far[1])),
+                    tip_mm=(float(tip[0]), float(tip[1])),
                     handedness=s.handedness,
                     score=s.score,
                     landmarks_mm=tuple((float(x), float(y)) for x, y in lm),

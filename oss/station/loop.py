@@ -167,7 +167,11 @@ class Station:
             self.touch = TouchButtons(default_layout(parts.instruction))
         if parts.hand_tracking:
             self.tracker = MediaPipeHandTracker(
-                parts.calibration, TrackerConfig(task_file=parts.hand_model), foreground=self.perception.arms
+                parts.calibration,
+                # on simulated time the frames wait for the loop, so MediaPipe runs in step with it
+                # (deterministic); on a live camera it runs on its own thread on the newest crop
+                TrackerConfig(task_file=parts.hand_model, asynchronous=not parts.sim_time),
+                foreground=self.perception.arms,
             )
             self.perception.hand_detectors = (self.tracker,)
             if self.touch is not None:

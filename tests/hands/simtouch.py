@@ -88,9 +88,12 @@ def run_motion(
     tracker: bool = True,
     tracker_config: TrackerConfig | None = None,
     seed: int = 0,
+    realtime: bool = False,
 ) -> SimTouchRun:
     """Render the fingertip path ``script`` builds (from ``start``) frame by frame and run perception,
-    the MediaPipe tracker and the touch buttons on it."""
+    the MediaPipe tracker and the touch buttons on it. ``realtime``: a frame is not handled before its
+    time (as from a camera at the bench's fps), so an asynchronous tracker gets no more time per frame
+    than it would at a station (it gets more when the machine cannot render the frames that fast)."""
     vb, cal = st.bench, st.calibration
     tl = Timeline(0.0, np.asarray(start, np.float64), 0.0, None, 900.0, 0.0, np.random.default_rng(seed))
     script(tl)
@@ -111,6 +114,7 @@ def run_motion(
     exp = vb.scenario.camera.exposure_ms / 1000.0
     obs: Observation | None = None
     n = int((tl.end + tail_s) * vb.fps)
+    wall0 = time.perf_counter()
     for i in range(n):
         t = i / vb.fps
         proj = base.copy()
@@ -122,6 +126,8 @@ def run_motion(
         blobs, _ = body.arm(tip, "right", OPERATOR_X, SKIN, SLEEVE, grip)
         a, b = vb.cam.project(np.stack([tip, tip + vel * exp]))
         img = vb.renderer.render(proj, blobs, 1.0, (b[0] - a[0], b[1] - a[1]), rng)
+        if realtime and (wait := wall0 + t - time.perf_counter()) > 0:
+            time.sleep(wait)
         t0 = time.perf_counter()
         obs = per.process(Frame(img, t, i, "sim:touch"), proj)
         t1 = time.perf_counter()
