@@ -29,6 +29,9 @@ class PerceptionConfig:
     static_tol: float = 0.06  # normalised change per frame (10 mm average) still counted as static
     hand_clear_mm: float = 30.0  # a change this close to a hand is not absorbed
     drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
+    fit_tol: float = 0.15  # a pixel off the background model by more than this fraction (a shadow, a part
+    # just taken away) is left out of the next light-gain fit ...
+    fit_global_fraction: float = 0.3  # ... unless that is more of the clear bench than this (the light changed)
     # --- hands ----------------------------------------------------------------------------------------
     tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
     fingertip_radius_mm: float = 12.0  # a resting hand is in the zones this disc around its tip touches

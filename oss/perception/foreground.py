@@ -224,7 +224,13 @@ class ForegroundModel:
         return ForegroundResult(mask, ratio, gains, channel_max(obs) >= SATURATED - 5.0, empty)
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
-        """Absorb static changes away from hands; follow slow drift elsewhere."""
+        """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the
+        next light-gain fit: the clear bench that looks as the model says. A view off the model by more
+        than ``fit_tol`` is left out even when it is not foreground because it looks like a shadow (an even
+        dimming): a light part taken off a darker jig looks just like one, and kept in the fit it pulled
+        the projector's gain off whenever light was projected onto it (the view of that spot then flipped
+        with the projection, and with it the part presence judged there). A dimming is not absorbed: a
+        grey sleeve looks like one too, and a resting arm must not become part of the bench."""
         cfg = self.cfg
         near_hand = cv2.dilate(hand_mask, self._clear_kernel) > 0
         fg = result.mask > 0
@@ -238,13 +244,20 @@ class ForegroundModel:
         else:
             static = channel_max(cv2.absdiff(smooth, self._prev_ratio)) < cfg.static_tol
         static |= result.saturated  # no measure there: does not break a static run, is never taken
+        # off the model: foreground, or an even dimming taken for a shadow (see the docstring)
+        off = channel_max(cv2.absdiff(smooth, self.background) - cfg.fit_tol * self.background) > 0
+        off &= ~result.saturated
         candidate = fg & static & ~near_hand
         self._static_since[~candidate] = t
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
             self.background[absorb] = ratio[absorb]
+            off[absorb] = False
         clear = ~(fg | near_hand)
+        fit = clear & ~off
+        if int(np.count_nonzero(fit)) < (1.0 - cfg.fit_global_fraction) * int(np.count_nonzero(clear)):
+            fit = clear  # most of the bench is off: the light changed, the fit must follow it
         if cfg.drift_rate > 0:
-            cv2.accumulateWeighted(ratio, self.background, cfg.drift_rate, clear.astype(np.uint8))
-        self._bg_mask = clear
+            cv2.accumulateWeighted(ratio, self.background, cfg.drift_rate, fit.astype(np.uint8))
+        self._bg_mask = fit
         self._prev_ratio = smooth

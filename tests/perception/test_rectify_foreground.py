@@ -92,3 +92,42 @@ def test_arm_is_foreground_under_projection_and_a_part_joins_the_background(rect
         res = run(fg, rect, bench.camera_image(pj), pj, t)
     assert not res.mask[170, 325]  # static and unobstructed: now part of the bench
     assert abs(float(res.ratio[170, 325, 2]) - 0.9) < 0.05
+
+
+def _green(rects: list[tuple[int, int, int, int]]) -> np.ndarray:
+    pj = b.projector_image(rects, value=230)
+    pj[..., 0] = pj[..., 2] = 0
+    return pj
+
+
+@pytest.mark.parametrize("fit_tol", [PerceptionConfig().fit_tol, 1e9])
+def test_a_light_part_taken_off_does_not_throw_the_gain_fit_under_a_flashing_projection(
+    rect: BenchRectifier, fit_tol: float
+) -> None:
+    """A light part sat on the bench long enough to join the background; taken off, the bench there is
+    darker than the model says, evenly (like a shadow, so not foreground). A 'done' flash lighting that
+    spot every other frame must not pull the projector's gain off: the view there stays the bench's
+    in every frame. (fit_tol = 1e9 is the old fit, which kept the spot: it must fail the check.)"""
+    fg = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig(fit_tol=fit_tol))
+    bench = b.SyntheticBench()
+    seat = [(560, 280), (760, 280), (760, 440), (560, 440)]
+    t = 0.0
+    run(fg, rect, bench.camera_image(None), None, t)
+    bench.place(seat, (2.2, 2.2, 2.0))  # a light housing on the (darker) seat
+    for _ in range(25):
+        t += 1 / 30
+        run(fg, rect, bench.camera_image(None), None, t)
+    assert fg.background[180, 330, 0] > 2.0  # absorbed
+    bench.place(seat, (1.0, 1.0, 1.0))  # taken off
+    flash = _green([(540, 260, 240, 200), (20, 600, 1100, 90)])
+    looks, gains = [], []
+    for i in range(12):
+        t += 1 / 30
+        pj = flash if i % 2 else None
+        res = run(fg, rect, bench.camera_image(pj), pj, t)
+        looks.append(float(res.ratio[180, 330, 1]))
+        if i % 2:
+            gains.append(float(res.gains[1, 6]))
+    spread = max(looks[4:]) - min(looks[4:])
+    ok = spread < 0.1 and min(gains[2:]) > 0.85
+    assert ok == (fit_tol < 1e8), (looks, gains)
