@@ -51,7 +51,9 @@ class Hand:
 
     ``tip_mm`` is the point furthest from the operator's edge (the fingertips), ``zones`` the zones the
     tip is in. ``landmarks_mm`` holds MediaPipe's 21 landmarks where the hand tracker ran (else empty);
-    ``source`` says which detector produced it (``foreground`` or ``mediapipe``).
+    ``source`` says which detector produced it (``foreground`` or ``mediapipe``). ``width_mm`` is the
+    hand's apparent width on the bench plane (0: not measured); ``raised`` says the hand looks well above
+    the bench (wider than at bench level, through parallax): it is not touching anything.
     """
 
     tip_mm: Point
@@ -62,6 +64,8 @@ class Hand:
     landmarks_mm: tuple[Point, ...] = ()
     source: str = "foreground"
     speed_mm_s: float | None = None  # how fast the tip moves over the bench (None: not known yet)
+    width_mm: float = 0.0
+    raised: bool = False
 
 
 @dataclass(frozen=True)

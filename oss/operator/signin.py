@@ -89,6 +89,8 @@ class TouchTiles:
     def update(self, obs: Observation, rects: Sequence[Rect]) -> int | None:
         hit: int | None = None
         for h in obs.hands:
+            if h.raised:  # held well above the bench: not touching a tile
+                continue
             x, y = h.tip_mm
             for i, (x0, y0, x1, y1) in enumerate(rects):
                 if x0 <= x <= x1 and y0 <= y <= y1:

@@ -29,9 +29,11 @@ class PerceptionConfig:
     static_tol: float = 0.06  # normalised change per frame (10 mm average) still counted as static
     hand_clear_mm: float = 30.0  # a change this close to a hand is not absorbed
     drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
-    fit_tol: float = 0.15  # a pixel off the background model by more than this fraction (a shadow, a part
-    # just taken away) is left out of the next light-gain fit ...
-    fit_global_fraction: float = 0.3  # ... unless that is more of the clear bench than this (the light changed)
+    # a pixel off the background model by more than fit_tol (a shadow, a part just taken away) is left out
+    # of the next light-gain fit, unless that is more than fit_global_fraction of the clear bench (the
+    # light changed)
+    fit_tol: float = 0.15
+    fit_global_fraction: float = 0.3
     # --- hands ----------------------------------------------------------------------------------------
     tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
     fingertip_radius_mm: float = 12.0  # a resting hand is in the zones this disc around its tip touches
@@ -39,6 +41,14 @@ class PerceptionConfig:
     hand_length_mm: float = 150.0  # the palm centre is looked for in this last stretch of an arm
     outline_epsilon_mm: float = 4.0  # polygon simplification of hand outlines
     hand_mask_margin_mm: float = 10.0  # outlines are grown by this before they go to the renderer
+    # a hand well above the bench looks larger on the bench plane (parallax: H / (H - z) for a camera H
+    # above the bench). Its width (mean over the last hand_length_mm of the arm) is compared with its width
+    # at bench level: the lower quartile of the widths of hands resting in zones (the last
+    # hand_width_samples frames of it, once there are hand_width_min_samples), this until then
+    bench_hand_width_mm: float = 95.0
+    raised_width_ratio: float = 1.1  # wider than bench level by this factor: raised (z ~ 130 mm at H = 1.4 m)
+    hand_width_samples: int = 300
+    hand_width_min_samples: int = 30
     # --- picks ----------------------------------------------------------------------------------------
     zone_margin_mm: float = 8.0  # a tip enters a bin this far inside ...
     zone_exit_mm: float = 25.0  # ... and leaves it this far outside for exit_hold_s, or 3× as far at once

@@ -2,12 +2,14 @@
 
 A ``HandDetector`` turns one bench view into ``Hand`` records (bench mm, zones left empty: the pipeline
 fills them in). ``ForegroundHandDetector`` finds arms as foreground connected to the operator's edge
-(y = 0) and takes as tip the outline point furthest from where the arm crosses that edge. The MediaPipe
-tracker implements the same protocol; ``fuse_hands`` merges its hands into the foreground ones.
+(y = 0) and takes as tip the furthest point along the hand's own axis (see ``_fingertips``). The
+MediaPipe tracker implements the same protocol; ``fuse_hands`` merges its hands into the foreground ones.
+``RaisedHands`` marks hands held well above the bench by their apparent size (they touch nothing).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -55,28 +57,53 @@ def _runs(cols: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
 
 
 def _fingertips(
-    crop: np.ndarray, pts: np.ndarray, reach: np.ndarray, entry: Point, hand_px: float, band: float
-) -> np.ndarray:
-    """Fingertip point (crop px) of one arm: seen from the palm centre (the widest spot of the last
-    ``hand_px`` of the arm), the middle of the outline points within ``band`` of the furthest one."""
+    crop: np.ndarray,
+    pts: np.ndarray,
+    reach: np.ndarray,
+    entry: Point,
+    hand_px: float,
+    band: float,
+    others: Sequence[Point] = (),
+) -> tuple[np.ndarray, int]:
+    """Fingertip point (crop px) of one arm, and how many pixels its hand covers (those of the arm's
+    last ``hand_px``: its apparent size, which grows as the hand is raised towards the camera).
+
+    The tip is the middle of its furthest outline points *along the hand's own axis*. The axis runs from the palm centre (the widest spot of the last ``hand_px`` of the
+    arm) through the middle of the hand beyond it; a hand turned at the wrist or reaching across the
+    body points elsewhere than its forearm, and the point furthest from where the arm enters is then
+    the corner of the outer finger, not the fingertips."""
     dmax = float(reach.max())
     h, w = crop.shape
     ys, xs = np.mgrid[0:h, 0:w]
-    distal = (np.hypot(xs - entry[0], ys - entry[1]) >= dmax - hand_px) & (crop > 0)
+    from_entry = np.hypot(xs - entry[0], ys - entry[1])
+    distal = (from_entry >= dmax - hand_px) & (crop > 0)
+    for ox, oy in others:  # arms that touch: this arm's pixels are those nearer to where it enters
+        distal &= from_entry <= np.hypot(xs - ox, ys - oy)
     if not distal.any():
-        return np.asarray(pts[int(np.argmax(reach))], np.float64)
+        return np.asarray(pts[int(np.argmax(reach))], np.float64), 0
+    size = int(np.count_nonzero(distal))
     dt = cv2.distanceTransform(crop, cv2.DIST_L2, 3)
     dt[~distal] = 0
     cy, cx = np.unravel_index(int(np.argmax(dt)), dt.shape)
     palm = np.array([cx, cy], np.float64)
-    rel = pts[reach >= dmax - hand_px] - palm
-    dist = np.hypot(rel[:, 0], rel[:, 1])
-    far = dist >= dist.max() - band
-    way = (rel[far] / np.maximum(dist[far], 1e-6)[:, None]).mean(axis=0)
-    n = float(np.hypot(*way))
+    r_palm = float(dt[cy, cx])
+    # the fingers (and what the hand holds): past the palm, on the far side of it from the arm
+    fy, fx = np.nonzero(distal)
+    rel = np.column_stack([fx - palm[0], fy - palm[1]]).astype(np.float64)
+    palm_reach = float(np.hypot(palm[0] - entry[0], palm[1] - entry[1]))
+    fingers = (np.hypot(rel[:, 0], rel[:, 1]) > 1.2 * r_palm) & (from_entry[fy, fx] > palm_reach)
+    hand = pts[reach >= dmax - hand_px] - palm
+    axis = rel[fingers].mean(axis=0) if fingers.any() else hand[int(np.argmax(np.hypot(*hand.T)))]
+    n = float(np.hypot(*axis))
     if n < 1e-6:
-        return np.asarray(pts[int(np.argmax(dist))], np.float64)
-    return palm + way / n * float(dist[far].mean())
+        return np.asarray(pts[int(np.argmax(reach))], np.float64), size
+    u = axis / n
+    along = hand @ u
+    across = np.abs(hand @ np.array([-u[1], u[0]]))
+    near = across <= max(band, 0.25 * r_palm)  # outline points about on the axis: the fingertips' middle
+    if not near.any():
+        near = along >= along.max() - band
+    return palm + u * float(along[near].max()), size
 
 
 def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -> ArmSegmentation:
@@ -118,24 +145,17 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
                 continue
             reach = d_all[own, k]
             entry = np.array([ex[k], -y0], np.float64)
-            # the reach: outline points within tip_band of the furthest one, their side position, the
-            # furthest distance (robust, but a carried part or one long finger pulls it aside) ...
-            far = pts[own][reach >= reach.max() - band_tip]
-            way = far.mean(axis=0) - entry
-            norm = float(np.hypot(*way))
-            tip_px: np.ndarray = (
-                entry + way * (float(reach.max()) / norm) if norm > 1e-6 else far.mean(axis=0)
+            others = [(float(x), float(-y0)) for j, x in enumerate(ex) if j != k]
+            tip_px, hand_area = _fingertips(
+                crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip, others
             )
-            # ... refined from the palm centre where both agree (an empty hand)
-            fine = _fingertips(crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip)
-            if float(np.hypot(*(fine - tip_px))) <= 2.0 * band_tip:
-                tip_px = fine
             tip_px = tip_px + np.array([x0, y0])
             hands.append(
                 Hand(
                     tip_mm=(float((tip_px[0] + 0.5) * s), float((tip_px[1] + 0.5) * s)),
                     area_mm2=area_mm2 / len(entries),
                     source="foreground",
+                    width_mm=hand_area * s * s / cfg.hand_length_mm,
                 )
             )
         pad = grow + 1
@@ -164,6 +184,36 @@ class ForegroundHandDetector:
         return self.last.hands
 
 
+class RaisedHands:
+    """Tells a hand held well above the bench from one on it by its apparent size.
+
+    Seen from a camera ``H`` above the bench, a hand ``z`` above it covers ``H / (H - z)`` times as much of
+    the bench plane in width as it does on the bench. Its width at bench level is learnt from hands
+    resting with the tip in a zone (picking, placing, touching): the lower quartile of the last
+    ``hand_width_samples`` widths, once there are ``hand_width_min_samples`` (``bench_hand_width_mm``
+    until then). The quartile keeps the learnt width low where hands rested above a zone or carried a
+    part there. A hand wider than that by ``raised_width_ratio`` is marked ``raised``.
+    """
+
+    def __init__(self, cfg: PerceptionConfig) -> None:
+        self.cfg = cfg
+        self._widths: deque[float] = deque(maxlen=max(1, cfg.hand_width_samples))
+
+    def bench_width(self) -> float:
+        if len(self._widths) < self.cfg.hand_width_min_samples:
+            return self.cfg.bench_hand_width_mm
+        return float(np.percentile(np.fromiter(self._widths, np.float64), 25))
+
+    def update(self, hands: Sequence[Hand]) -> tuple[Hand, ...]:
+        """Learn from the resting hands in zones and mark the raised ones (hands with zones and speeds)."""
+        rest = self.cfg.rest_speed_mm_s
+        for h in hands:
+            if h.width_mm > 0 and h.zones and h.speed_mm_s is not None and h.speed_mm_s < rest:
+                self._widths.append(h.width_mm)
+        limit = self.bench_width() * self.cfg.raised_width_ratio
+        return tuple(replace(h, raised=h.width_mm > limit) for h in hands)
+
+
 def fuse_hands(
     primary: Sequence[Hand], others: Sequence[Hand], max_dist_mm: float = 80.0
 ) -> tuple[Hand, ...]:
@@ -184,7 +234,9 @@ def fuse_hands(
                 best, best_d = i, d
         if best >= 0:
             used.add(best)
-            out[best] = replace(o, area_mm2=out[best].area_mm2 or o.area_mm2)
+            out[best] = replace(
+                o, area_mm2=out[best].area_mm2 or o.area_mm2, width_mm=out[best].width_mm or o.width_mm
+            )
         else:
             extra.append(o)
     return tuple(out + extra)

@@ -28,7 +28,13 @@ from oss.instructions.model import BENCH_FRAME, Instruction, RunStep
 from oss.perception.alignment import Realignment, ViewAligner, shifted_calibration
 from oss.perception.config import PerceptionConfig
 from oss.perception.foreground import BenchView, ForegroundModel
-from oss.perception.hands import ArmSegmentation, ForegroundHandDetector, HandDetector, fuse_hands
+from oss.perception.hands import (
+    ArmSegmentation,
+    ForegroundHandDetector,
+    HandDetector,
+    RaisedHands,
+    fuse_hands,
+)
 from oss.perception.markers import MarkerTracker
 from oss.perception.picks import PickDetector
 from oss.perception.presence import PresenceDetector, condition_zones
@@ -71,6 +77,7 @@ class Perception:
         self.foreground = ForegroundModel(self.rectifier.black, self.rectifier.contrast, mm_per_px, cfg)
         self.arms = ForegroundHandDetector(cfg)
         self.hand_detectors = tuple(hand_detectors)
+        self.raised = RaisedHands(cfg)  # hands well above the bench (they touch nothing)
         self.zones = ZoneMap(instruction, mm_per_px, cfg, plain=plain)
         watched: dict[str, None] = {}
         for rs in instruction.run_steps(self.variant):
@@ -227,6 +234,7 @@ class Perception:
             replace(h, zones=self.zones.zones_at(h.tip_mm, radius_mm=self._tip_radius(v)), speed_mm_s=v)
             for h, v in zip(hands, self.picks.speeds, strict=True)
         )
+        hands = self.raised.update(hands)
         cover = cv2.dilate(seg.mask, self._cover_kernel)
         self._cover = cover
         moved = self.aligner.due() and not seg.leaning and self._align(bench, fg.empty, seg.mask, t)

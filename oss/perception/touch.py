@@ -2,6 +2,8 @@
 
 A press needs, for ``dwell_s`` (default 0.4 s) without interruption:
 
+* a hand on the bench, not held well above it (``Hand.raised``: seen from above, a raised hand appears
+  displaced on the bench plane, and may look as if on a button it hovers beside);
 * a fingertip inside the button circle: MediaPipe's index or middle fingertip (landmark 8 or 12) where
   the hand has landmarks, else the foreground tip (the point of the arm furthest from the operator);
 * the fingertip resting: slower than ``still_mm_s``;
@@ -122,6 +124,8 @@ class TouchButtons:
         self._state = {b.id: _State() for b in self.buttons}
 
     def _press_point(self, hand: Hand, b: TouchButton) -> np.ndarray | None:
+        if hand.raised:  # held well above the bench: it only looks as if on the button
+            return None
         c = np.asarray(b.center_mm, np.float64)
         if len(hand.landmarks_mm) == 21:
             lm = np.asarray(hand.landmarks_mm, np.float64)

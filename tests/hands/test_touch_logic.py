@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,13 @@ def path(a: tuple[float, float], b: tuple[float, float], speed: float, **kw: Any
         (hand((a[0] + (b[0] - a[0]) * k / (n - 1), a[1] + (b[1] - a[1]) * k / (n - 1)), **kw),)
         for k in range(n)
     ]
+
+
+def test_hand_held_above_the_bench_does_not_press() -> None:
+    tb = TouchButtons([NEXT])
+    hover = replace(hand((600, 250), with_landmarks=False), raised=True)
+    assert feed(tb, still(hover, 1.5)) == []
+    assert [e.button for e in feed(tb, still(replace(hover, raised=False), 1.0), 1.5)] == [Button.NEXT]
 
 
 def test_fingertip_resting_presses_after_the_dwell() -> None:

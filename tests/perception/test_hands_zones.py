@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from oss.perception.config import PerceptionConfig
-from oss.perception.hands import fuse_hands, segment_arms
+from oss.perception.hands import RaisedHands, fuse_hands, segment_arms
 from oss.perception.zones import ZoneMap
 from oss.records import FixturePose, Hand
 from tests.perception import builders as b
@@ -99,3 +101,18 @@ def test_zone_sampler_reads_the_zone_in_its_own_frame() -> None:
     m = zm.sampler("pad").mask
     assert look.shape == look2.shape
     assert look[m].mean() > 0.95 and look2[m].mean() > 0.9
+
+
+def test_a_hand_raised_towards_the_camera_looks_wider_and_is_marked_raised() -> None:
+    cfg = PerceptionConfig()
+    on_bench = segment_arms(mask_of([b.arm(600, (600, 450), width=80.0)]), S, cfg).hands[0]
+    # the same arm 200 mm nearer a camera 1.4 m up: 1400 / 1200 times as wide on the bench plane
+    above = segment_arms(mask_of([b.arm(600, (600, 450), width=80.0 * 1400 / 1200)]), S, cfg).hands[0]
+    assert 0 < on_bench.width_mm < above.width_mm
+    raised = RaisedHands(replace(cfg, bench_hand_width_mm=200.0))  # until learnt: this width
+    resting = replace(on_bench, zones=("bin_a",), speed_mm_s=0.0)
+    for _ in range(cfg.hand_width_min_samples):
+        assert not raised.update([resting])[0].raised
+    assert raised.bench_width() == pytest.approx(on_bench.width_mm)
+    moving = replace(above, speed_mm_s=400.0)
+    assert raised.update([moving])[0].raised and not raised.update([on_bench])[0].raised
