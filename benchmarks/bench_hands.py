@@ -60,11 +60,14 @@ from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import oss  # noqa: E402, F401  (first: one BLAS thread, as at the station, set before numpy loads)
+
+# isort: split
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 from oss.engine.engine import StepEngine  # noqa: E402
 from oss.hands_cli import detect_files  # noqa: E402

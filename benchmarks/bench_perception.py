@@ -18,10 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import oss  # noqa: E402, F401  (first: one BLAS thread, as at the station, set before numpy loads)
+
+# isort: split
+import numpy as np  # noqa: E402
 
 from oss.perception.pipeline import Perception  # noqa: E402
 from tests.perception.simloop import Run, run_station  # noqa: E402
