@@ -92,6 +92,20 @@ def stats(ms: list[float]) -> dict[str, float]:
     return {"median": round(float(np.median(a)), 2), "p95": round(float(np.percentile(a, 95)), 2)}
 
 
+def budget_figures(ms: list[float], loads: list[float]) -> dict[str, object]:
+    """Share of frames whose work ran over the 30 fps budget, and the load average during the turns."""
+    a, ld = np.asarray(ms), np.asarray(loads)
+    return {
+        "frame_budget_ms": round(FRAME_BUDGET_MS, 1),
+        "frames_over_budget": round(float(np.mean(a > FRAME_BUDGET_MS)), 3),
+        "load_average_1min_at_turns": {
+            "min": round(float(ld.min()), 2),
+            "mean": round(float(ld.mean()), 2),
+            "max": round(float(ld.max()), 2),
+        },
+    }
+
+
 def load_average() -> list[str]:
     p = Path("/proc/loadavg")
     return p.read_text().split()[:3] if p.exists() else []
@@ -334,8 +348,6 @@ class LoopRun:
     def result(self) -> dict[str, object]:
         if self.trk is not None:
             self.trk.close()
-        a = np.asarray(self.ms)
-        loads = np.asarray(self.loads)
         out: dict[str, object] = {
             "tracker": self.tracker_mode or "none",
             "frames": len(self.ms),
@@ -347,13 +359,7 @@ class LoopRun:
             "loop_cpu_ms_main_thread": stats(self.cpu),
             # CPU of the whole process (all threads: loop, MediaPipe's, the virtual bench's) per frame
             "process_cpu_ms_per_frame_incl_sim": round(self.proc_ms / max(1, len(self.ms)), 2),
-            "frame_budget_ms": round(FRAME_BUDGET_MS, 1),
-            "frames_over_budget": round(float(np.mean(a > FRAME_BUDGET_MS)), 3),
-            "load_average_1min_at_turns": {
-                "min": round(float(loads.min()), 2),
-                "mean": round(float(loads.mean()), 2),
-                "max": round(float(loads.max()), 2),
-            },
+            **budget_figures(self.ms, self.loads),
         }
         if self.trk is not None:
             out.update(tracker_figures(self.trk))
@@ -568,8 +574,6 @@ class StationLoop:
     def result(self, freeze: bool) -> dict[str, object]:
         if self.trk is not None:
             self.trk.close()
-        a = np.asarray(self.ms)
-        loads = np.asarray(self.loads)
         out: dict[str, object] = {
             "tracker": self.tracker_mode or "none",
             "bench": "separate process, loop process stopped while it renders"
@@ -591,13 +595,7 @@ class StationLoop:
             "bench_render_ms_per_frame": stats(self.bench_ms),
             # CPU of the loop process (loop, MediaPipe's and OpenCV's threads; no rendering) per frame
             "process_cpu_ms_per_frame_loop_process": round(self.proc_ms / max(1, len(self.ms)), 2),
-            "frame_budget_ms": round(FRAME_BUDGET_MS, 1),
-            "frames_over_budget": round(float(np.mean(a > FRAME_BUDGET_MS)), 3),
-            "load_average_1min_at_turns": {
-                "min": round(float(loads.min()), 2),
-                "mean": round(float(loads.mean()), 2),
-                "max": round(float(loads.max()), 2),
-            },
+            **budget_figures(self.ms, self.loads),
         }
         if self.trk is not None:
             out.update(tracker_figures(self.trk))
