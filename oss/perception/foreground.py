@@ -61,29 +61,42 @@ def _fit_gains(
     (six of A, then g)."""
     coef = np.zeros((3, 7), np.float64)
     coef[:, 0] = coef[:, 6] = 1.0
-    basis = _basis(x[keep], y[keep])
+    idx = np.flatnonzero(keep.ravel())
+    # the samples as contiguous N×3 rows (indexing strided views channel by channel is several times slower)
+    os_, bs, ds = (np.ascontiguousarray(a).reshape(-1, 3)[idx] for a in (o, b, dp))
+    basis = np.stack(_basis(x.ravel()[idx], y.ravel()[idx]), axis=1).astype(np.float64)
     prior = np.array([1.0, 0, 0, 0, 0, 0, 1.0])
+    ridge = np.eye(7)
+    cols = np.empty((idx.size, 7), np.float64)
     for c in range(3):
-        oc = o[..., c][keep].astype(np.float64)
-        cols = np.stack([bk * b[..., c][keep] for bk in basis] + [dp[..., c][keep]], axis=1).astype(
-            np.float64
-        )
-        inl = np.ones(oc.size, bool)
+        oc = os_[:, c].astype(np.float64)
+        np.multiply(basis, bs[:, c : c + 1], out=cols[:, :6])
+        cols[:, 6] = ds[:, c]
+        inl: np.ndarray | None = None  # all samples in the first pass
         for _ in range(2):
-            if int(inl.sum()) < 50:
+            m, r = (cols, oc) if inl is None else (cols[inl], oc[inl])
+            if r.size < 50:
                 break
-            m, r = cols[inl], oc[inl]
             ata = m.T @ m
             lam = 1e-3 * float(np.trace(ata)) / 7.0 + 1e-6
-            sol = np.linalg.solve(ata + lam * np.eye(7), m.T @ r + lam * prior)
+            sol = np.linalg.solve(ata + lam * ridge, m.T @ r + lam * prior)
             res = np.abs(oc - cols @ sol)
-            inl = res <= 3.0 * max(float(np.median(res[inl])) * 1.4826, 2.0)
+            inl = res <= 3.0 * max(float(np.median(res if inl is None else res[inl])) * 1.4826, 2.0)
             coef[c] = sol
         coef[c, 6] = float(np.clip(coef[c, 6], 0.2, 5.0))
     return coef
 
 
 SATURATED = 255.0
+
+
+def _scaled(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """``img · gain`` for an H×W×3 image and 3 channel gains. numpy broadcasts over a last axis of 3
+    slowly (~1 ms for a bench image); over rows of W·3 it is ~7 times faster."""
+    h, w = img.shape[:2]
+    if not img.flags.c_contiguous:
+        img = np.ascontiguousarray(img)
+    return (img.reshape(h, w * 3) * np.tile(gain.astype(np.float32), w)).reshape(h, w, 3)
 
 
 def channel_max(img: np.ndarray) -> np.ndarray:
@@ -124,6 +137,9 @@ class ForegroundModel:
         self._bg_mask = np.ones((h, w), bool)  # pixels believed background in the last frame
         self._prev_ratio: np.ndarray | None = None
         self._prev_proj: np.ndarray | None = None
+        self._dp: np.ndarray | None = None  # contrast · the last projection, and its min/max (envelope)
+        self._dp_lo: np.ndarray | None = None
+        self._dp_hi: np.ndarray | None = None
         self._static_since = np.zeros((h, w), np.float32)
         self._started = False
         k = 2 * config.envelope_px + 1
@@ -138,18 +154,22 @@ class ForegroundModel:
         cy, cx = np.mgrid[0 : max(2, h // 8), 0 : max(2, w // 8)].astype(np.float32)
         self._coarse_basis = _basis((cx + 0.5) / cx.shape[1] * 2 - 1, (cy + 0.5) / cy.shape[0] * 2 - 1)
 
-    def _outside(self, obs: np.ndarray, ambient: np.ndarray, light: np.ndarray, bg: np.ndarray) -> np.ndarray:
-        """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. The projected
-        ``light`` gets a min/max envelope over neighbours (blur, misregistration); the camera clips."""
+    def _outside(
+        self,
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        light: tuple[np.ndarray, np.ndarray, np.ndarray],
+        bg: np.ndarray,
+    ) -> np.ndarray:
+        """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. ``light`` is the
+        projected light and its min and max over neighbours (blur, misregistration); the camera clips."""
         cfg = self.cfg
-        expect = np.minimum((ambient + light) * bg, SATURATED)
-        lo, hi = expect, expect
-        if cfg.envelope_px > 0:
-            lo = np.minimum((ambient + cv2.erode(light, self._env_kernel)) * bg, SATURATED)
-            hi = np.minimum((ambient + cv2.dilate(light, self._env_kernel)) * bg, SATURATED)
-        thr = cfg.fg_abs_grey + cfg.fg_rel * expect
-        excess = np.maximum(lo - obs, obs - hi)
-        out = channel_max(excess - thr) > 0
+        mid, low, high = light
+        expect = np.minimum(cv2.multiply(cv2.add(ambient, mid), bg), SATURATED)
+        thr = expect * np.float32(cfg.fg_rel) + np.float32(cfg.fg_abs_grey)  # (cv2 scalars: channel 0 only)
+        lo = cv2.subtract(np.minimum(cv2.multiply(cv2.add(ambient, low), bg), SATURATED), thr)
+        hi = cv2.add(cv2.multiply(cv2.add(ambient, high), bg), thr)  # (clipping it changes nothing: obs ≤ 255)
+        out = cv2.inRange(obs, lo, hi) == 0  # some channel below lo or above hi
         if cfg.shadow_min_ratio < 1.0:
             ys, xs = np.nonzero(out)  # only the candidates: a small part of the bench
             if ys.size:
@@ -157,12 +177,40 @@ class ForegroundModel:
                 out[ys[sh], xs[sh]] = False
         return np.asarray(out)
 
+    def _light_envelope(
+        self, proj: np.ndarray, changed: tuple[int, int, int, int] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """contrast · proj, and its min and max over the envelope, kept from frame to frame: redone only
+        where the projection changed (``changed``: that box, or None for unknown: all of it)."""
+        k = self.cfg.envelope_px
+        if changed is None or self._dp is None or self._dp.shape != proj.shape or k <= 0:
+            dp = self.contrast * proj
+            env = (dp, cv2.erode(dp, self._env_kernel), cv2.dilate(dp, self._env_kernel)) if k > 0 else (dp,) * 3
+            self._dp, self._dp_lo, self._dp_hi = env
+            return env
+        assert self._dp_lo is not None and self._dp_hi is not None
+        bx, by, bw, bh = changed
+        if bw > 0 and bh > 0:
+            hh, ww = proj.shape[:2]
+            self._dp[by : by + bh, bx : bx + bw] = self.contrast[by : by + bh, bx : bx + bw] * proj[
+                by : by + bh, bx : bx + bw
+            ]
+            # the min/max changes up to k px around the box, and needs the input k px further out
+            oy0, oy1, ox0, ox1 = max(0, by - k), min(hh, by + bh + k), max(0, bx - k), min(ww, bx + bw + k)
+            iy0, iy1, ix0, ix1 = max(0, oy0 - k), min(hh, oy1 + k), max(0, ox0 - k), min(ww, ox1 + k)
+            win = self._dp[iy0:iy1, ix0:ix1]
+            inner = (slice(oy0 - iy0, oy1 - iy0), slice(ox0 - ix0, ox1 - ix0))
+            self._dp_lo[oy0:oy1, ox0:ox1] = cv2.erode(win, self._env_kernel)[inner]
+            self._dp_hi[oy0:oy1, ox0:ox1] = cv2.dilate(win, self._env_kernel)[inner]
+        return self._dp, self._dp_lo, self._dp_hi
+
     def reset(self) -> None:
         """Forget everything learnt about the bench (e.g. after recalibration)."""
         self.background[:] = 1.0
         self._bg_mask[:] = True
         self._prev_ratio = None
         self._prev_proj = None
+        self._dp = self._dp_lo = self._dp_hi = None
         self._started = False
 
     def segment(
@@ -172,7 +220,31 @@ class ForegroundModel:
         ``changed`` (x, y, w, h): where ``proj`` differs from the previous one, if the caller knows."""
         cfg = self.cfg
         obs = bench.astype(np.float32)
-        dp = self.contrast * proj
+        prev = self._prev_proj
+        box = changed
+        if prev is not None and prev is not proj and box is None:
+            rows = np.flatnonzero(np.any(prev != proj, axis=(1, 2)))
+            cols = np.flatnonzero(np.any(prev != proj, axis=(0, 2))) if rows.size else rows
+            box = (
+                (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+                if rows.size
+                else (0, 0, 0, 0)
+            )
+        # a frame exposed while the projector changed may show either image: where the projection changed,
+        # foreground only where the view fits neither prediction (the previous one's light kept for that)
+        sub: tuple[slice, slice] | None = None
+        prev_env: tuple[np.ndarray, ...] = ()
+        if prev is not None and prev is not proj and box is not None and box[2] > 0 and box[3] > 0:
+            bx, by, bw, bh = box
+            m = cfg.envelope_px + 1
+            sub = (slice(max(0, by - m), by + bh + m), slice(max(0, bx - m), bx + bw + m))
+            if changed is not None and self._dp is not None and self._dp.shape == proj.shape:
+                prev_env = tuple(a[sub].copy() for a in (self._dp, self._dp_lo, self._dp_hi) if a is not None)
+            else:
+                pdp = self.contrast[sub] * prev[sub]
+                k = self._env_kernel
+                prev_env = (pdp, cv2.erode(pdp, k), cv2.dilate(pdp, k)) if cfg.envelope_px > 0 else (pdp,) * 3
+        dp, dp_lo, dp_hi = self._light_envelope(proj, changed)
         s = cfg.gain_sample_step
         bg_s = self.background[::s, ::s]
         gains = _fit_gains(
@@ -193,30 +265,14 @@ class ForegroundModel:
         ).astype(np.float32)
         h, w = obs.shape[:2]
         gain_map = np.clip(cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR), 0.2, 5.0)
-        ambient = self.black * gain_map
-        empty = ambient + dp * g  # what the camera should see of the empty bench now
-        ratio = obs / np.maximum(empty, 1.0)
-        fg = self._outside(obs, ambient, dp * g, self.background)
-        prev = self._prev_proj
-        if prev is not None and prev is not proj:
-            # a frame exposed while the projector changed may show either image: foreground only where the
-            # view fits neither prediction (tested where the projection changed)
-            if changed is None:
-                rows = np.flatnonzero(np.any(prev != proj, axis=(1, 2)))
-                cols = np.flatnonzero(np.any(prev != proj, axis=(0, 2))) if rows.size else rows
-                changed = (
-                    (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
-                    if rows.size
-                    else (0, 0, 0, 0)
-                )
-            bx, by, bw, bh = changed
-            if bw > 0 and bh > 0:
-                m = cfg.envelope_px + 1
-                y0, y1 = max(0, by - m), by + bh + m
-                x0, x1 = max(0, bx - m), bx + bw + m
-                sub = (slice(y0, y1), slice(x0, x1))
-                light = self.contrast[sub] * prev[sub] * g
-                fg[sub] &= self._outside(obs[sub], ambient[sub], light, self.background[sub])
+        ambient = cv2.multiply(self.black, gain_map)
+        light = (_scaled(dp, g), _scaled(dp_lo, g), _scaled(dp_hi, g))
+        empty = cv2.add(ambient, light[0])  # what the camera should see of the empty bench now
+        ratio = cv2.divide(obs, np.maximum(empty, np.float32(1.0)))
+        fg = self._outside(obs, ambient, light, self.background)
+        if sub is not None:
+            lp = (_scaled(prev_env[0], g), _scaled(prev_env[1], g), _scaled(prev_env[2], g))
+            fg[sub] &= self._outside(obs[sub], ambient[sub], lp, self.background[sub])
         raw = fg.astype(np.uint8) * 255
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
