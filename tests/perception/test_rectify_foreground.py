@@ -131,3 +131,28 @@ def test_a_light_part_taken_off_does_not_throw_the_gain_fit_under_a_flashing_pro
     spread = max(looks[4:]) - min(looks[4:])
     ok = spread < 0.1 and min(gains[2:]) > 0.85
     assert ok == (fit_tol < 1e8), (looks, gains)
+
+
+def test_the_kept_light_envelope_matches_one_computed_afresh(rect: BenchRectifier) -> None:
+    """The projected light's min/max envelope is kept between frames and redone only inside the box the
+    projection changed in: after many changes (boxes at the borders too) it equals the full computation,
+    and so do the foreground and the view."""
+    kept = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig())
+    fresh = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig())
+    bench = b.SyntheticBench()
+    bench.place([(300, 300), (380, 300), (380, 360), (300, 360)], (0.3, 0.3, 0.3))
+    rng = np.random.default_rng(5)
+    boxes = [(0, 0, 120, 90), (1080, 620, 120, 80), (500, 300, 200, 150), (0, 600, 1200, 100)]
+    rects: list[tuple[int, int, int, int]] = []
+    for i in range(12):
+        x, y, w, h = boxes[i % len(boxes)]
+        rects = [*rects[-3:], (x + int(rng.integers(0, 40)), y + int(rng.integers(0, 20)), w // 2, h // 2)]
+        pj = b.projector_image(rects)
+        cam = bench.camera_image(pj)
+        img, proj = rect.rectify(cam), rect.projection(pj)
+        a = kept.segment(img, proj, rect.changed_box)
+        f = fresh.segment(img, proj)  # no box: everything recomputed
+        assert kept._dp_lo is not None and fresh._dp_lo is not None and kept._dp_hi is not None
+        assert np.array_equal(kept._dp_lo, fresh._dp_lo) and np.array_equal(kept._dp_hi, fresh._dp_hi)
+        assert np.array_equal(a.mask, f.mask)
+        assert np.array_equal(a.ratio, f.ratio)
