@@ -23,10 +23,10 @@ class PerceptionConfig:
     min_component_mm2: float = 600.0  # smaller foreground blobs are noise
     edge_band_mm: float = 12.0  # a hand/arm component touches the operator's edge (y = 0) within this
     lean_fraction: float = 0.35  # hands covering more of the bench than this: someone leans over it
-    # fit the light gains on every n-th background pixel in each direction (a 600×350 px bench: ~3000
-    # samples for 7 coefficients per channel; every 4th gave 4 times the samples, the same gains to within
-    # their frame-to-frame jitter, and cost 5 ms per frame)
-    gain_sample_step: int = 8
+    # fit the light gains on every n-th background pixel in each direction. Every 8th (~3000 samples)
+    # would save ~2.5 ms a frame, but shifted the projector's gain by ~0.04, and with it the foreground
+    # of a fingertip resting in a blinking highlight: led_hesitation's first screw hole was never reached
+    gain_sample_step: int = 4
     # --- background model ---------------------------------------------------------------------------
     absorb_after_s: float = 0.5  # a non-hand change this long static and unobstructed joins the background
     static_tol: float = 0.06  # normalised change per frame (10 mm average) still counted as static

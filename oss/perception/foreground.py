@@ -62,27 +62,31 @@ def _fit_gains(
     coef = np.zeros((3, 7), np.float64)
     coef[:, 0] = coef[:, 6] = 1.0
     idx = np.flatnonzero(keep.ravel())
+    if idx.size < 50:
+        return coef
     # the samples as contiguous N×3 rows (indexing strided views channel by channel is several times slower)
     os_, bs, ds = (np.ascontiguousarray(a).reshape(-1, 3)[idx] for a in (o, b, dp))
-    basis = np.stack(_basis(x.ravel()[idx], y.ravel()[idx]), axis=1).astype(np.float64)
+    basis = np.stack(_basis(x.ravel()[idx], y.ravel()[idx])).astype(np.float64)  # 6×N
     prior = np.array([1.0, 0, 0, 0, 0, 0, 1.0])
     ridge = np.eye(7)
-    cols = np.empty((idx.size, 7), np.float64)
+    cols = np.empty((7, idx.size), np.float64)  # the design matrix, transposed: rows contiguous
+
+    def solve(ata: np.ndarray, atb: np.ndarray) -> np.ndarray:
+        lam = 1e-3 * float(np.trace(ata)) / 7.0 + 1e-6
+        return np.asarray(np.linalg.solve(ata + lam * ridge, atb + lam * prior))
+
     for c in range(3):
         oc = os_[:, c].astype(np.float64)
-        np.multiply(basis, bs[:, c : c + 1], out=cols[:, :6])
-        cols[:, 6] = ds[:, c]
-        inl: np.ndarray | None = None  # all samples in the first pass
-        for _ in range(2):
-            m, r = (cols, oc) if inl is None else (cols[inl], oc[inl])
-            if r.size < 50:
-                break
-            ata = m.T @ m
-            lam = 1e-3 * float(np.trace(ata)) / 7.0 + 1e-6
-            sol = np.linalg.solve(ata + lam * ridge, m.T @ r + lam * prior)
-            res = np.abs(oc - cols @ sol)
-            inl = res <= 3.0 * max(float(np.median(res if inl is None else res[inl])) * 1.4826, 2.0)
-            coef[c] = sol
+        np.multiply(basis, bs[:, c], out=cols[:6])
+        cols[6] = ds[:, c]
+        ata, atb = cols @ cols.T, cols @ oc
+        coef[c] = solve(ata, atb)
+        res = np.abs(oc - coef[c] @ cols)
+        out = res > 3.0 * max(float(np.median(res)) * 1.4826, 2.0)
+        if idx.size - int(np.count_nonzero(out)) >= 50:
+            # refit on the inliers: the outliers (a few) taken out of the sums rather than all re-summed
+            mo, ro = cols[:, out], oc[out]
+            coef[c] = solve(ata - mo @ mo.T, atb - mo @ ro)
         coef[c, 6] = float(np.clip(coef[c, 6], 0.2, 5.0))
     return coef
 
