@@ -112,9 +112,10 @@ def shadow_like(obs: np.ndarray, expect: np.ndarray, cfg: PerceptionConfig) -> n
     """For N×3 pixels: the expected view dimmed evenly in every channel, not below ``shadow_min_ratio``
     (brightness and chromaticity distortion as in Horprasert et al., 1999). A channel whose prediction
     is at the camera's ceiling only has to be dimmed no more than the others (its true level is higher)."""
-    q = obs / np.maximum(expect, 1.0)
-    qs = [q[:, c] for c in range(3)]  # per column: numpy reduces across a short last axis slowly
-    ok = [expect[:, c] < SATURATED - 1.0 for c in range(3)]
+    # per channel as contiguous rows: numpy works across a short last axis (and on its columns) slowly
+    et = np.ascontiguousarray(expect.T, np.float32)
+    qs = list(np.ascontiguousarray(obs.T, np.float32) / np.maximum(et, np.float32(1.0)))
+    ok = list(et < SATURATED - 1.0)
     w = [o.astype(np.float32) for o in ok]
     n = w[0] + w[1] + w[2]
     lowest = np.minimum(np.minimum(qs[0], qs[1]), qs[2])
@@ -175,8 +176,9 @@ class ForegroundModel:
         hi = cv2.add(cv2.multiply(cv2.add(ambient, high), bg), thr)  # (clipping it changes nothing: obs ≤ 255)
         out = cv2.inRange(obs, lo, hi) == 0  # some channel below lo or above hi
         if cfg.shadow_min_ratio < 1.0:
-            ys, xs = np.nonzero(out)  # only the candidates: a small part of the bench
-            if ys.size:
+            nz = cv2.findNonZero(out.view(np.uint8))  # only the candidates: a small part of the bench
+            if nz is not None:
+                xs, ys = nz[:, 0, 0], nz[:, 0, 1]
                 sh = shadow_like(obs[ys, xs], expect[ys, xs], cfg)
                 out[ys[sh], xs[sh]] = False
         return np.asarray(out)
@@ -281,7 +283,7 @@ class ForegroundModel:
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
         self._prev_proj = proj
-        return ForegroundResult(mask, ratio, gains, channel_max(obs) >= SATURATED - 5.0, empty)
+        return ForegroundResult(mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty)
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the
@@ -302,10 +304,12 @@ class ForegroundModel:
         if self._prev_ratio is None:
             static = np.zeros(fg.shape, bool)
         else:
-            static = channel_max(cv2.absdiff(smooth, self._prev_ratio)) < cfg.static_tol
+            tol = np.float32(cfg.static_tol)
+            static = cv2.inRange(smooth, self._prev_ratio - tol, self._prev_ratio + tol) > 0
         static |= result.saturated  # no measure there: does not break a static run, is never taken
         # off the model: foreground, or an even dimming taken for a shadow (see the docstring)
-        off = channel_max(cv2.absdiff(smooth, self.background) - cfg.fit_tol * self.background) > 0
+        bg, ft = self.background, np.float32(cfg.fit_tol)
+        off = cv2.inRange(smooth, bg - ft * bg, bg + ft * bg) == 0
         off &= ~result.saturated
         candidate = fg & static & ~near_hand
         self._static_since[~candidate] = t
