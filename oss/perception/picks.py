@@ -9,6 +9,12 @@ needs: it stopped in the bin, its tip slower than ``reach_slow_mm_s`` for ``reac
 even a quick grab comes to rest where it turns back). A tip that sweeps across a bin on its way
 elsewhere, even along a curve, never stops there and is not a pick. Putting a part back is a visit too
 and is reported as a pick (the engine takes a pick from the wrongly picked bin as putting it back).
+
+A hand is in one bin at a time: its visit of another bin starts only once the visit it is on has ended
+(the tip is out of that bin as above). Until then a tip seen inside a neighbouring bin is the hand
+still at the first one, reaching over the rim between them: a hand lifting a part it grasped near the
+side of its bin holds it across the fingers, the part sticks out sideways, and the tip found is the
+part's far corner, over the next bin's rim, where it stays while the hand lifts (slowly, like a grasp).
 """
 
 from __future__ import annotations
@@ -130,7 +136,7 @@ class PickDetector:
                         tr.outside.add(b)
                     elif leapt:
                         tr.outside.discard(b)
-                    elif b in tr.outside:
+                    elif b in tr.outside and not tr.visits:  # one bin at a time (see the module doc)
                         tr.visits[b] = _Visit(b, t)
                     continue
                 if d <= -cfg.zone_exit_mm:

@@ -218,3 +218,65 @@ def test_presence_follows_a_moved_jig() -> None:
     pd.update(lk.ratio, lk.none)
     assert pd.presence() == (("seat", Presence.EMPTY),)
     assert math.isclose(lk.zm.polygon_mm("seat")[0][0], 690.0)
+
+
+# Tips of a hand taking an LED module from bin_led40 of the LED fixture, one a frame, as perception found
+# them on the virtual bench (led_learning): in, a grasp near one side of the bin, then the hand lifts the
+# module (120 mm wide, held across the hand) and the tip found jumps to the module's far corner, just over
+# the rim of the next bin (20 mm away), where it stays while the hand lifts.
+# Unit 1 from t = 12.1 s: grasped 35 mm from the left side; the corner over bin_pad.
+LIFT_NEAR_LEFT_RIM = [
+    (767, 30), (719, 57), (740, 90), (745, 146), (732, 185), (728, 229), (723, 270), (716, 311), (710, 353),
+    (702, 394), (701, 427), (697, 461), (695, 491), (693, 519), (688, 545), (685, 565), (684, 581),
+    (682, 593), (681, 601), (679, 607), (679, 611), (680, 611), (680, 611), (680, 611), (679, 609),
+    (679, 607), (676, 603), (678, 599), (675, 597), (676, 595), (675, 595), (675, 595), (675, 595),
+    (675, 595), (676, 595), (676, 595), (676, 597), (675, 595), (675, 595), (675, 595), (672, 596),
+    (676, 595), (675, 595), (637, 607), (637, 609), (641, 611), (609, 599), (611, 607), (615, 615),
+    (617, 621), (618, 624), (618, 626), (619, 627), (619, 627), (617, 623), (612, 618), (601, 600),
+    (595, 583), (586, 562), (590, 558), (585, 528), (573, 498), (536, 441),
+]  # fmt: skip
+# Unit 7 from t = 740.33 s (the deliberate wrong pick): grasped 34 mm from the right side; over bin_led60.
+LIFT_NEAR_RIGHT_RIM = [
+    (522, 77), (529, 121), (554, 159), (574, 207), (588, 247), (606, 288), (625, 328), (647, 369),
+    (658, 406), (671, 442), (686, 477), (698, 506), (709, 532), (717, 558), (726, 578), (733, 590),
+    (736, 601), (739, 608), (742, 613), (741, 615), (743, 615), (743, 615), (742, 615), (740, 614),
+    (740, 610), (739, 607), (738, 604), (736, 602), (735, 600), (736, 600), (736, 600), (735, 599),
+    (736, 600), (737, 599), (735, 599), (735, 599), (735, 599), (736, 600), (735, 599), (736, 600),
+    (737, 600), (736, 600), (735, 599), (737, 600), (734, 599), (735, 599), (735, 599), (736, 600),
+    (737, 600), (753, 609), (755, 609), (792, 600), (795, 605), (794, 611), (791, 617), (806, 609),
+    (806, 612), (806, 612), (805, 610), (802, 605), (795, 587), (779, 569), (750, 560), (730, 532),
+    (712, 505), (707, 484), (700, 466), (700, 451),
+]  # fmt: skip
+
+
+def _led_fixture_run(path) -> list[PickSeen]:  # type: ignore[no-untyped-def]
+    from oss.instructions.loader import load_instruction
+    from tests.conftest import SAMPLE
+
+    ins = load_instruction(SAMPLE)
+    zm = ZoneMap(ins, 2.0, PerceptionConfig())
+    det = PickDetector(tuple(ins.bins), PerceptionConfig())
+    picks: list[PickSeen] = []
+    for i, p in enumerate(path):
+        picks += det.update(() if p is None else (Hand((float(p[0]), float(p[1]))),), zm.depth_mm, i / FPS)
+    return picks
+
+
+def test_a_lifted_part_sticking_out_over_the_next_bins_rim_is_no_pick_there() -> None:
+    for track in (LIFT_NEAR_LEFT_RIM, LIFT_NEAR_RIGHT_RIM):
+        out = list(min_jerk(track[-1], (500.0, 20.0), 0.5))
+        assert [p.bin for p in _led_fixture_run(seq(track, out, [None] * 5))] == ["bin_led40"]
+
+
+def test_from_one_bin_straight_into_the_next_and_a_grasp_there_is_a_pick_in_both() -> None:
+    # put a part back in bin_led40, then straight over into bin_pad next to it and a quick grab there
+    led, pad = (700.0, 610.0), (555.0, 610.0)
+    path = seq(
+        min_jerk((700.0, 20.0), led, 0.9),
+        hold(led, 0.3),
+        min_jerk(led, pad, 0.3),
+        hold(pad, 0.15),
+        min_jerk(pad, (500.0, 20.0), 0.8),
+        [None] * 5,
+    )
+    assert [p.bin for p in _led_fixture_run(path)] == ["bin_led40", "bin_pad"]
