@@ -183,6 +183,12 @@ class ForegroundModel:
                 out[ys[sh], xs[sh]] = False
         return np.asarray(out)
 
+    def _envelope(self, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``dp`` and its min and max over the envelope."""
+        if self.cfg.envelope_px <= 0:
+            return dp, dp, dp
+        return dp, cv2.erode(dp, self._env_kernel), cv2.dilate(dp, self._env_kernel)
+
     def _light_envelope(
         self, proj: np.ndarray, changed: tuple[int, int, int, int] | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -190,8 +196,7 @@ class ForegroundModel:
         where the projection changed (``changed``: that box, or None for unknown: all of it)."""
         k = self.cfg.envelope_px
         if changed is None or self._dp is None or self._dp.shape != proj.shape or k <= 0:
-            dp = self.contrast * proj
-            env = (dp, cv2.erode(dp, self._env_kernel), cv2.dilate(dp, self._env_kernel)) if k > 0 else (dp,) * 3
+            env = self._envelope(self.contrast * proj)
             self._dp, self._dp_lo, self._dp_hi = env
             return env
         assert self._dp_lo is not None and self._dp_hi is not None
@@ -244,12 +249,11 @@ class ForegroundModel:
             bx, by, bw, bh = box
             m = cfg.envelope_px + 1
             sub = (slice(max(0, by - m), by + bh + m), slice(max(0, bx - m), bx + bw + m))
-            if changed is not None and self._dp is not None and self._dp.shape == proj.shape:
-                prev_env = tuple(a[sub].copy() for a in (self._dp, self._dp_lo, self._dp_hi) if a is not None)
+            kept = (self._dp, self._dp_lo, self._dp_hi)
+            if changed is not None and kept[0] is not None and kept[0].shape == proj.shape:
+                prev_env = tuple(np.array(a[sub]) for a in kept if a is not None)  # before they are redone
             else:
-                pdp = self.contrast[sub] * prev[sub]
-                k = self._env_kernel
-                prev_env = (pdp, cv2.erode(pdp, k), cv2.dilate(pdp, k)) if cfg.envelope_px > 0 else (pdp,) * 3
+                prev_env = self._envelope(self.contrast[sub] * prev[sub])
         dp, dp_lo, dp_hi = self._light_envelope(proj, changed)
         s = cfg.gain_sample_step
         bg_s = self.background[::s, ::s]
