@@ -254,6 +254,15 @@ def tracker_figures(trk: MediaPipeHandTracker) -> dict[str, object]:
     return out
 
 
+def follow_steps(per: Perception, eng: StepEngine, evs: list[LogEvent]) -> None:
+    """Tell perception of a new unit or step from the engine's events, as the station does."""
+    for ev in evs:
+        if ev.kind == "cycle_start":
+            per.begin_unit()
+        elif ev.kind == "step_start" and eng.current_step is not None:
+            per.begin_run_step(eng.current_step)
+
+
 class LoopRun:
     """The station's per-frame work on the virtual bench (led_basic, 1280×720): perception (+ the
     MediaPipe tracker, ``tracker`` = "asynchronous" / "synchronous" / None) + touch + engine + render.
@@ -292,11 +301,7 @@ class LoopRun:
         self._handle(self.eng.start(0.0))
 
     def _handle(self, evs: list[LogEvent]) -> None:
-        for ev in evs:
-            if ev.kind == "cycle_start":
-                self.per.begin_unit()
-            elif ev.kind == "step_start" and self.eng.current_step is not None:
-                self.per.begin_run_step(self.eng.current_step)
+        follow_steps(self.per, self.eng, evs)
 
     @property
     def done(self) -> bool:
@@ -501,11 +506,7 @@ class StationLoop:
         self.shown = self._image(None)
 
     def _handle(self, evs: list[LogEvent]) -> None:
-        for ev in evs:
-            if ev.kind == "cycle_start":
-                self.per.begin_unit()
-            elif ev.kind == "step_start" and self.eng.current_step is not None:
-                self.per.begin_run_step(self.eng.current_step)
+        follow_steps(self.per, self.eng, evs)
 
     def _image(self, obs: Observation | None) -> np.ndarray:
         img = self.rend.render(self.eng.state, obs)
