@@ -22,6 +22,10 @@ class PerceptionConfig:
     envelope_px: int = 1  # tolerance to projection misregistration/blur: min/max over (2k+1)² px
     min_component_mm2: float = 600.0  # smaller foreground blobs are noise
     edge_band_mm: float = 12.0  # a hand/arm component touches the operator's edge (y = 0) within this
+    # a foreground piece of at least arm_piece_min_mm2 within arm_gap_mm of an arm's hand end, reaching
+    # further, continues that arm across a stretch where it looks like the bench (0: never joined)
+    arm_gap_mm: float = 120.0
+    arm_piece_min_mm2: float = 5000.0
     lean_fraction: float = 0.35  # hands covering more of the bench than this: someone leans over it
     # fit the light gains on every n-th background pixel in each direction. Every 8th (~3000 samples)
     # would save ~2.5 ms a frame, but shifted the projector's gain by ~0.04, and with it the foreground

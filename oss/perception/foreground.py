@@ -30,6 +30,7 @@ class BenchView:
     ``image`` is the rectified camera frame (BGR uint8), ``ratio`` the normalised view (float32,
     1 = looks like the calibrated empty bench). Pixel (u, v) shows bench mm ((u + .5)·s, (v + .5)·s).
     ``camera_image`` is the raw frame, for detectors that prefer it (map points with the calibration).
+    ``changed`` (uint8 0/255, if known) is the foreground together with the shadow-like change.
     """
 
     image: np.ndarray
@@ -37,6 +38,7 @@ class BenchView:
     mm_per_px: float
     t: float
     camera_image: np.ndarray | None = None
+    changed: np.ndarray | None = None  # ``ForegroundResult.changed``: foreground or shadow-like change
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +48,9 @@ class ForegroundResult:
     gains: np.ndarray  # 3×7: per channel the ambient gain's quadratic coefficients, then the projector's
     saturated: np.ndarray  # bool: some channel at the camera's ceiling (its ratio means little)
     empty: np.ndarray | None = None  # float32 H×W×3: what the camera should see of the empty bench now
+    # uint8 0/255: off the model like ``mask``, or by an even dimming (shadow-like, so not in ``mask``): a
+    # shadow, but just as well a grey sleeve darker than the bench; arms may be joined to their edge over it
+    changed: np.ndarray | None = None
 
 
 def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -165,15 +170,19 @@ class ForegroundModel:
         ambient: np.ndarray,
         light: tuple[np.ndarray, np.ndarray, np.ndarray],
         bg: np.ndarray,
+        shadow: np.ndarray | None = None,
     ) -> np.ndarray:
         """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. ``light`` is the
-        projected light and its min and max over neighbours (blur, misregistration); the camera clips."""
+        projected light and its min and max over neighbours (blur, misregistration); the camera clips.
+        Off it only by an even dimming (a shadow) is not outside; those pixels are set in ``shadow``."""
         cfg = self.cfg
         mid, low, high = light
         expect = np.minimum(cv2.multiply(cv2.add(ambient, mid), bg), SATURATED)
         thr = expect * np.float32(cfg.fg_rel) + np.float32(cfg.fg_abs_grey)  # (cv2 scalars: channel 0 only)
         lo = cv2.subtract(np.minimum(cv2.multiply(cv2.add(ambient, low), bg), SATURATED), thr)
-        hi = cv2.add(cv2.multiply(cv2.add(ambient, high), bg), thr)  # (clipping it changes nothing: obs ≤ 255)
+        hi = cv2.add(
+            cv2.multiply(cv2.add(ambient, high), bg), thr
+        )  # (clipping it changes nothing: obs ≤ 255)
         out = cv2.inRange(obs, lo, hi) == 0  # some channel below lo or above hi
         if cfg.shadow_min_ratio < 1.0:
             nz = cv2.findNonZero(out.view(np.uint8))  # only the candidates: a small part of the bench
@@ -181,6 +190,8 @@ class ForegroundModel:
                 xs, ys = nz[:, 0, 0], nz[:, 0, 1]
                 sh = shadow_like(obs[ys, xs], expect[ys, xs], cfg)
                 out[ys[sh], xs[sh]] = False
+                if shadow is not None:
+                    shadow[ys[sh], xs[sh]] = True
         return np.asarray(out)
 
     def _envelope(self, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -203,9 +214,9 @@ class ForegroundModel:
         bx, by, bw, bh = changed
         if bw > 0 and bh > 0:
             hh, ww = proj.shape[:2]
-            self._dp[by : by + bh, bx : bx + bw] = self.contrast[by : by + bh, bx : bx + bw] * proj[
-                by : by + bh, bx : bx + bw
-            ]
+            self._dp[by : by + bh, bx : bx + bw] = (
+                self.contrast[by : by + bh, bx : bx + bw] * proj[by : by + bh, bx : bx + bw]
+            )
             # the min/max changes up to k px around the box, and needs the input k px further out
             oy0, oy1, ox0, ox1 = max(0, by - k), min(hh, by + bh + k), max(0, bx - k), min(ww, bx + bw + k)
             iy0, iy1, ix0, ix1 = max(0, oy0 - k), min(hh, oy1 + k), max(0, ox0 - k), min(ww, ox1 + k)
@@ -279,15 +290,27 @@ class ForegroundModel:
         light = (_scaled(dp, g), _scaled(dp_lo, g), _scaled(dp_hi, g))
         empty = cv2.add(ambient, light[0])  # what the camera should see of the empty bench now
         ratio = cv2.divide(obs, np.maximum(empty, np.float32(1.0)))
-        fg = self._outside(obs, ambient, light, self.background)
+        shadow = np.zeros(obs.shape[:2], bool)
+        fg = self._outside(obs, ambient, light, self.background, shadow)
         if sub is not None:
             lp = (_scaled(prev_env[0], g), _scaled(prev_env[1], g), _scaled(prev_env[2], g))
             fg[sub] &= self._outside(obs[sub], ambient[sub], lp, self.background[sub])
         raw = fg.astype(np.uint8) * 255
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
+        # the same clean-up on foreground and shadow-like change together: a grey sleeve half taken for
+        # a shadow (sensor noise decides pixel by pixel) is a speckle in ``mask``, whole here
+        changed_mask = mask
+        if shadow.any():
+            both = (fg | shadow).astype(np.uint8) * 255
+            changed_mask = np.asarray(cv2.morphologyEx(both, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
+            changed_mask = np.maximum(
+                cv2.morphologyEx(changed_mask, cv2.MORPH_CLOSE, self._close_kernel), mask
+            )
         self._prev_proj = proj
-        return ForegroundResult(mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty)
+        return ForegroundResult(
+            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask
+        )
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the

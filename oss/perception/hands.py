@@ -106,8 +106,100 @@ def _fingertips(
     return palm + u * float(along[near].max()), size
 
 
-def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -> ArmSegmentation:
-    """Arms = foreground components that touch the operator's edge; one hand per place they cross it."""
+def _bridge_gaps(
+    arms: list[tuple[np.ndarray, np.ndarray, int, int, int]],
+    fg_mask: np.ndarray,
+    changed: np.ndarray,
+    mask: np.ndarray,
+    s: float,
+    cfg: PerceptionConfig,
+) -> list[tuple[np.ndarray, np.ndarray, int, int, int]]:
+    """Join to an arm the pieces that continue it across a gap: a forearm over a surface of its own
+    colour (a grey sleeve over a dark jig) leaves no trace, and the hand beyond is cut off. A region of
+    ``changed`` (foreground and shadow-like change) away from the edge with at least
+    ``arm_piece_min_mm2`` of foreground, not more than ``arm_gap_mm`` from the arm's last
+    ``hand_length_mm`` (counted from where it enters) and reaching further than the arm does, is part
+    of that arm (the nearest). ``mask`` gets the joined pieces. Returns the arms, pieces joined."""
+    gap = cfg.arm_gap_mm / s
+    if gap <= 0:
+        return arms
+    piece_min = cfg.arm_piece_min_mm2 / (s * s)
+    fg = fg_mask > 0
+    n, lab, st, _ = cv2.connectedComponentsWithStats(np.maximum(changed, fg_mask), connectivity=8)
+    fg_px = np.bincount(lab[fg], minlength=n)
+    in_arm = np.bincount(lab[mask > 0], minlength=n)
+    band = max(1, round(cfg.edge_band_mm / s))
+    pieces = [
+        j for j in range(1, n) if st[j, cv2.CC_STAT_TOP] >= band and fg_px[j] >= piece_min and in_arm[j] == 0
+    ]
+    if not pieces:
+        return arms
+    h, w = fg_mask.shape
+    hand_px = cfg.hand_length_mm / s
+    ends: list[tuple[np.ndarray, float, float]] = []  # per arm: distance to its hand end, entry x, reach
+    for crop, _, x0, y0, _ in arms:
+        ys, xs = np.nonzero(crop)
+        at_edge = np.flatnonzero(crop[: max(1, band - y0)].any(axis=0))
+        if ys.size == 0 or at_edge.size == 0:
+            ends.append((np.full((h, w), np.inf, np.float32), 0.0, np.inf))
+            continue
+        ex = float(at_edge.mean()) + x0
+        reach = np.hypot(xs + x0 - ex, ys + y0)
+        far = reach >= float(reach.max()) - hand_px
+        distal = np.full((h, w), 255, np.uint8)
+        distal[ys[far] + y0, xs[far] + x0] = 0
+        ends.append((cv2.distanceTransform(distal, cv2.DIST_L2, 3), ex, float(reach.max())))
+    grown = [[a] for a in arms]
+    for j in pieces:
+        x0, y0, bw, bh, _ = (int(v) for v in st[j])
+        sub = lab[y0 : y0 + bh, x0 : x0 + bw] == j
+        ys, xs = np.nonzero(sub)
+        best, best_d = -1, gap
+        for k, (dist, ex, rmax) in enumerate(ends):
+            d = float(dist[ys + y0, xs + x0].min())
+            if d <= best_d and float(np.hypot(xs + x0 - ex, ys + y0).max()) > rmax:
+                best, best_d = k, d
+        if best >= 0:
+            mask[y0 : y0 + bh, x0 : x0 + bw][sub] = 255
+            own_fg = (sub & fg[y0 : y0 + bh, x0 : x0 + bw]).astype(np.uint8)
+            grown[best].append((sub.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
+    out = []
+    for parts in grown:
+        if len(parts) == 1:
+            out.append(parts[0])
+            continue
+        gx0 = min(p[2] for p in parts)
+        gy0 = min(p[3] for p in parts)
+        gx1 = max(p[2] + p[0].shape[1] for p in parts)
+        gy1 = max(p[3] + p[0].shape[0] for p in parts)
+        crop = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
+        tip = np.zeros_like(crop)
+        for c, t, x0, y0, _ in parts:
+            crop[y0 - gy0 : y0 - gy0 + c.shape[0], x0 - gx0 : x0 - gx0 + c.shape[1]] |= c
+            tip[y0 - gy0 : y0 - gy0 + t.shape[0], x0 - gx0 : x0 - gx0 + t.shape[1]] |= t
+        out.append((crop, tip, gx0, gy0, sum(p[4] for p in parts)))
+    return out
+
+
+def segment_arms(
+    fg_mask: np.ndarray,
+    mm_per_px: float,
+    cfg: PerceptionConfig,
+    changed: np.ndarray | None = None,
+    previous: np.ndarray | None = None,
+) -> ArmSegmentation:
+    """Arms = foreground components that touch the operator's edge; one hand per place they cross it.
+
+    ``changed`` (uint8 0/255, ``ForegroundResult.changed``): the foreground together with the change
+    that looks like a shadow (an even dimming). A grey sleeve darker than the bench looks just like a
+    shadow: where such change joins foreground to the edge, and the foreground reaching the edge itself
+    is less than half of the foreground so joined, that whole region is an arm. It crosses the edge where
+    the change does; its tip and area come from its foreground, its mask and outline take all of it.
+    Such a region with less than ``min_component_mm2`` of foreground of its own (the sleeve where only
+    specks of it, or none, pass as foreground) is an arm's start only where it overlaps ``previous`` (the
+    arm mask of the frame before): it continues an arm, it does not begin one. An arm is continued across
+    a stretch where it looks like the bench (see ``_bridge_gaps``), and needs ``min_component_mm2`` of
+    foreground in all."""
     s = mm_per_px
     h, w = fg_mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(fg_mask, connectivity=8)
@@ -119,6 +211,45 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
     lut = np.zeros(max(n, 1), np.uint8)
     lut[arm_ids] = 255
     mask = lut[labels]
+    # per arm: its pixels, its foreground (for the tip), offset, area (px) of its foreground
+    arms: list[tuple[np.ndarray, np.ndarray, int, int, int]] = []
+    for i in arm_ids:
+        x0, y0, bw, bh, area = (int(v) for v in stats[i])
+        crop = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
+        arms.append((crop, crop, x0, y0, area))
+    if changed is not None and changed.any():
+        fg = fg_mask > 0
+        nc, lc, sc, _ = cv2.connectedComponentsWithStats(np.maximum(changed, fg_mask), connectivity=8)
+        fg_px = np.bincount(lc[fg], minlength=nc)
+        at_edge = np.bincount(lc[mask > 0], minlength=nc)  # foreground of the arms found above
+        was_arm = (
+            np.bincount(lc[previous > 0], minlength=nc)
+            if previous is not None and previous.shape == fg_mask.shape
+            else np.zeros(nc, np.int64)
+        )
+        joined = [
+            j
+            for j in range(1, nc)
+            if sc[j, cv2.CC_STAT_TOP] < band
+            and (2 * at_edge[j] < fg_px[j] if fg_px[j] >= min_area else was_arm[j] > 0)
+        ]
+        if joined:  # the arms found above within such a region are only part of it
+            gone = np.zeros(nc, bool)
+            gone[joined] = True
+            arms = [a for a in arms if not gone[lc[a[3], a[2] + int(np.argmax(a[0][0]))]]]
+        for j in joined:
+            x0, y0, bw, bh, _ = (int(v) for v in sc[j])
+            whole = lc[y0 : y0 + bh, x0 : x0 + bw] == j
+            mask[y0 : y0 + bh, x0 : x0 + bw][whole] = 255
+            own_fg = (whole & fg[y0 : y0 + bh, x0 : x0 + bw]).astype(np.uint8)
+            arms.append((whole.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
+    if arms:
+        arms = _bridge_gaps(arms, fg_mask, fg_mask if changed is None else changed, mask, s, cfg)
+        # too little foreground (a shadow with a few specks of foreground): no arm
+        arms = [a for a in arms if a[4] >= min_area]
+        mask = np.zeros_like(fg_mask)
+        for crop, _, x0, y0, _ in arms:
+            mask[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]][crop > 0] = 255
     hands: list[Hand] = []
     outlines: list[tuple[Point, ...]] = []
     grow = max(0, round(cfg.hand_mask_margin_mm / s))
@@ -126,15 +257,21 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
     eps = cfg.outline_epsilon_mm / s
     band_tip = max(1.5, cfg.tip_band_mm / s)
     hand_px = cfg.hand_length_mm / s
-    for i in arm_ids:
-        x0, y0, bw, bh, area = (int(v) for v in stats[i])
+    for crop, tip_crop, x0, y0, area in arms:
         area_mm2 = float(area * s * s)
-        crop = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
-        contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        contours, _ = cv2.findContours(tip_crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
-        entries = _runs(crop[: max(1, band - y0)].any(axis=0), min_gap=max(2, round(40.0 / s)))
-        if not entries:
+        rows = max(1, band - y0)
+        runs = _runs(crop[:rows].any(axis=0), min_gap=max(2, round(40.0 / s)))
+        if not runs:
             continue
+        # where the arm's foreground reaches the edge it crosses there (not where its shadow does)
+        fg_cols = tip_crop[:rows].any(axis=0)
+        entries = [
+            (int(cols[0]) + a, int(cols[-1]) + a)
+            for a, b in runs
+            if (cols := np.flatnonzero(fg_cols[a : b + 1])).size
+        ] or runs
         ex = np.array([(a + b) / 2.0 for a, b in entries])
         # each outline point belongs to the arm whose edge crossing is nearest
         d_all = np.hypot(pts[:, 0][:, None] - ex[None, :], pts[:, 1][:, None] - (-y0))
@@ -147,7 +284,7 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
             entry = np.array([ex[k], -y0], np.float64)
             others = [(float(x), float(-y0)) for j, x in enumerate(ex) if j != k]
             tip_px, hand_area = _fingertips(
-                crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip, others
+                tip_crop, pts[own], reach, (float(entry[0]), float(entry[1])), hand_px, band_tip, others
             )
             tip_px = tip_px + np.array([x0, y0])
             hands.append(
@@ -168,7 +305,7 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
             poly = poly + np.array([x0 - pad, y0 - pad])
             poly = np.clip(poly, (-grow, -grow), (w - 1 + grow, h - 1 + grow))
             outlines.append(tuple((float((x + 0.5) * s), float((y + 0.5) * s)) for x, y in poly))
-    covered = float(np.count_nonzero(mask)) / float(h * w)
+    covered = float(np.count_nonzero(np.minimum(mask, fg_mask))) / float(h * w)
     return ArmSegmentation(tuple(hands), mask, tuple(outlines), covered, covered > cfg.lean_fraction)
 
 
@@ -180,7 +317,8 @@ class ForegroundHandDetector:
         self.last: ArmSegmentation | None = None
 
     def detect(self, bench_view: BenchView, fg_mask: np.ndarray, t: float) -> tuple[Hand, ...]:
-        self.last = segment_arms(fg_mask, bench_view.mm_per_px, self.cfg)
+        prev = self.last.mask if self.last is not None else None
+        self.last = segment_arms(fg_mask, bench_view.mm_per_px, self.cfg, bench_view.changed, prev)
         return self.last.hands
 
 
