@@ -106,6 +106,15 @@ def _fingertips(
     return palm + u * float(along[near].max()), size
 
 
+def _tip_pixels(region: np.ndarray, fg: np.ndarray, big: np.ndarray) -> np.ndarray:
+    """uint8 0/1: the foreground of ``region`` a tip is looked for in: its pieces in ``big`` (foreground
+    pieces of some size), or all of its foreground where it has none of those (a sleeve in specks)."""
+    own = region & big
+    if not own.any():
+        own = region & fg
+    return own.astype(np.uint8)
+
+
 def _bridge_gaps(
     arms: list[tuple[np.ndarray, np.ndarray, int, int, int]],
     fg_mask: np.ndarray,
@@ -113,6 +122,7 @@ def _bridge_gaps(
     mask: np.ndarray,
     s: float,
     cfg: PerceptionConfig,
+    big: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, int, int, int]]:
     """Join to an arm the pieces that continue it across a gap: a forearm over a surface of its own
     colour (a grey sleeve over a dark jig) leaves no trace, and the hand beyond is cut off. A region of
@@ -161,7 +171,8 @@ def _bridge_gaps(
                 best, best_d = k, d
         if best >= 0:
             mask[y0 : y0 + bh, x0 : x0 + bw][sub] = 255
-            own_fg = (sub & fg[y0 : y0 + bh, x0 : x0 + bw]).astype(np.uint8)
+            fg_sub = fg[y0 : y0 + bh, x0 : x0 + bw]
+            own_fg = _tip_pixels(sub, fg_sub, fg_sub if big is None else big[y0 : y0 + bh, x0 : x0 + bw])
             grown[best].append((sub.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
     out = []
     for parts in grown:
@@ -211,6 +222,11 @@ def segment_arms(
     lut = np.zeros(max(n, 1), np.uint8)
     lut[arm_ids] = 255
     mask = lut[labels]
+    # foreground in pieces of at least min_area: what a tip is looked for in where change joins pieces
+    # (noise specks there would stretch the arm's reach to where no hand is)
+    big_lut = np.zeros(max(n, 1), bool)
+    big_lut[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    big = big_lut[labels]
     # per arm: its pixels, its foreground (for the tip), offset, area (px) of its foreground
     arms: list[tuple[np.ndarray, np.ndarray, int, int, int]] = []
     for i in arm_ids:
@@ -241,10 +257,10 @@ def segment_arms(
             x0, y0, bw, bh, _ = (int(v) for v in sc[j])
             whole = lc[y0 : y0 + bh, x0 : x0 + bw] == j
             mask[y0 : y0 + bh, x0 : x0 + bw][whole] = 255
-            own_fg = (whole & fg[y0 : y0 + bh, x0 : x0 + bw]).astype(np.uint8)
+            own_fg = _tip_pixels(whole, fg[y0 : y0 + bh, x0 : x0 + bw], big[y0 : y0 + bh, x0 : x0 + bw])
             arms.append((whole.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
     if arms:
-        arms = _bridge_gaps(arms, fg_mask, fg_mask if changed is None else changed, mask, s, cfg)
+        arms = _bridge_gaps(arms, fg_mask, fg_mask if changed is None else changed, mask, s, cfg, big)
         # too little foreground (a shadow with a few specks of foreground): no arm
         arms = [a for a in arms if a[4] >= min_area]
         mask = np.zeros_like(fg_mask)

@@ -140,6 +140,20 @@ def test_a_sleeve_without_foreground_continues_the_arm_of_the_frame_before() -> 
     assert segment_arms(fg, S, PerceptionConfig(), changed=changed, previous=away).hands == ()
 
 
+def test_specks_of_foreground_in_the_shadow_joined_to_an_arm_do_not_move_its_tip() -> None:
+    """The shadow-like change joined to an arm (its shadow on a light part) holds specks of sensor noise
+    that pass as foreground, some further from the edge than the hand: the tip stays at the hand."""
+    tip = (300.0, 400.0)
+    fg = mask_of([b.arm(600, tip)])
+    fg[: round(250 / S)] = 0  # the sleeve: only shadow-like change
+    shade = mask_of([b.arm(600, tip), [(200, 300), (700, 300), (700, 560), (200, 560)]])
+    for x, y in ((220, 540), (680, 550), (650, 530)):
+        fg[round(y / S) : round(y / S) + 2, round(x / S) : round(x / S) + 2] = 255
+    seg = segment_arms(fg, S, PerceptionConfig(), changed=np.maximum(shade, fg))
+    assert len(seg.hands) == 1
+    assert np.hypot(seg.hands[0].tip_mm[0] - tip[0], seg.hands[0].tip_mm[1] - tip[1]) < 8.0
+
+
 def test_someone_leaning_over_the_bench_is_flagged() -> None:
     seg = segment_arms(mask_of([[(200, 0), (1000, 0), (1000, 500), (200, 500)]]), S, PerceptionConfig())
     assert seg.leaning
