@@ -35,6 +35,10 @@ class PerceptionConfig:
     absorb_after_s: float = 0.5  # a non-hand change this long static and unobstructed joins the background
     static_tol: float = 0.06  # normalised change per frame (10 mm average) still counted as static
     hand_clear_mm: float = 30.0  # a change this close to a hand is not absorbed
+    # an even dimming (shadow-like) static this long away from hands joins the background too (a strip of
+    # bench uncovered where a part was set down a little off), reversibly: where the view later fits the
+    # model from before it again, that model is back at once (a shadow that went away). 0: never
+    dim_absorb_after_s: float = 2.0
     drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
     # a pixel off the background model by more than fit_tol (a shadow, a part just taken away) is left out
     # of the next light-gain fit, unless that is more than fit_global_fraction of the clear bench (the
@@ -42,6 +46,7 @@ class PerceptionConfig:
     fit_tol: float = 0.15
     fit_global_fraction: float = 0.3
     # --- hands ----------------------------------------------------------------------------------------
+    finger_min_width_mm: float = 9.0
     tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
     fingertip_radius_mm: float = 12.0  # a resting hand is in the zones this disc around its tip touches
     rest_speed_mm_s: float = 150.0  # ... resting: its tip slower than this (a moving tip: the point only)

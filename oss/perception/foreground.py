@@ -51,6 +51,8 @@ class ForegroundResult:
     # uint8 0/255: off the model like ``mask``, or by an even dimming (shadow-like, so not in ``mask``): a
     # shadow, but just as well a grey sleeve darker than the bench; arms may be joined to their edge over it
     changed: np.ndarray | None = None
+    shadow: np.ndarray | None = None  # bool: off the model by an even dimming only (before clean-up)
+    restored: np.ndarray | None = None  # bool: an absorbed dimming went away (see ForegroundModel._undim)
 
 
 def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -151,6 +153,9 @@ class ForegroundModel:
         self._dp_lo: np.ndarray | None = None
         self._dp_hi: np.ndarray | None = None
         self._static_since = np.zeros((h, w), np.float32)
+        self._dim_since = np.zeros((h, w), np.float32)
+        self._dimmed = np.zeros((h, w), bool)  # background holds an absorbed dimming; ...
+        self._undimmed = np.ones((h, w, 3), np.float32)  # ... the model from before it
         self._started = False
         k = 2 * config.envelope_px + 1
         self._env_kernel = np.ones((k, k), np.uint8)
@@ -230,6 +235,7 @@ class ForegroundModel:
         """Forget everything learnt about the bench (e.g. after recalibration)."""
         self.background[:] = 1.0
         self._bg_mask[:] = True
+        self._dimmed[:] = False
         self._prev_ratio = None
         self._prev_proj = None
         self._dp = self._dp_lo = self._dp_hi = None
@@ -295,6 +301,7 @@ class ForegroundModel:
         if sub is not None:
             lp = (_scaled(prev_env[0], g), _scaled(prev_env[1], g), _scaled(prev_env[2], g))
             fg[sub] &= self._outside(obs[sub], ambient[sub], lp, self.background[sub])
+        restored = self._undim(fg, obs, ambient, light)
         raw = fg.astype(np.uint8) * 255
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
@@ -309,8 +316,29 @@ class ForegroundModel:
             )
         self._prev_proj = proj
         return ForegroundResult(
-            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask
+            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, shadow, restored
         )
+
+    def _undim(
+        self, fg: np.ndarray, obs: np.ndarray, ambient: np.ndarray, light: tuple[np.ndarray, ...]
+    ) -> np.ndarray | None:
+        """Where an absorbed dimming is off the model (``fg``) but the view fits the model from before
+        it: the dimming went away. Those pixels are taken out of ``fg`` (in place); returns them (or
+        None) for ``update_background`` to put that model back."""
+        cand = fg & self._dimmed
+        nz = cv2.findNonZero(cand.view(np.uint8)) if cand.any() else None
+        if nz is None:
+            return None
+        xs, ys = nz[:, 0, 0], nz[:, 0, 1]
+        col = lambda a: np.ascontiguousarray(a[ys, xs].reshape(-1, 1, 3))  # noqa: E731
+        off = self._outside(col(obs), col(ambient), tuple(col(x) for x in light), col(self._undimmed))
+        back = ~off[:, 0]
+        if not back.any():
+            return None
+        restored = np.zeros(fg.shape, bool)
+        restored[ys[back], xs[back]] = True
+        fg[restored] = False
+        return restored
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the
@@ -343,7 +371,21 @@ class ForegroundModel:
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
             self.background[absorb] = ratio[absorb]
+            self._dimmed[absorb] = False
             off[absorb] = False
+        if result.restored is not None:
+            self.background[result.restored] = self._undimmed[result.restored]
+            self._dimmed[result.restored] = False
+        if cfg.dim_absorb_after_s > 0 and result.shadow is not None:
+            dim = result.shadow & static & ~near_hand
+            self._dim_since[~dim] = t
+            take = dim & (t - self._dim_since >= cfg.dim_absorb_after_s) & ~result.saturated
+            if take.any():
+                first = take & ~self._dimmed
+                self._undimmed[first] = self.background[first]
+                self._dimmed[take] = True
+                self.background[take] = ratio[take]
+                off[take] = False
         clear = ~(fg | near_hand)
         fit = clear & ~off
         if int(np.count_nonzero(fit)) < (1.0 - cfg.fit_global_fraction) * int(np.count_nonzero(clear)):

@@ -192,6 +192,21 @@ def _bridge_gaps(
     return out
 
 
+def _without_strands(arm, kernel, r, min_area):
+    if kernel is None:
+        return arm
+    big = cv2.copyMakeBorder(arm, r, r, r, r, cv2.BORDER_CONSTANT, value=(0,))
+    big[:r] = big[r]
+    opened = cv2.morphologyEx(big, cv2.MORPH_OPEN, kernel)[r:-r, r:-r]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    keep = [j for j in range(1, n) if stats[j, cv2.CC_STAT_AREA] >= min_area]
+    if not keep:
+        return arm
+    lut = np.zeros(n, np.uint8)
+    lut[keep] = 1
+    return lut[labels]
+
+
 def segment_arms(
     fg_mask: np.ndarray,
     mm_per_px: float,
@@ -273,8 +288,11 @@ def segment_arms(
     eps = cfg.outline_epsilon_mm / s
     band_tip = max(1.5, cfg.tip_band_mm / s)
     hand_px = cfg.hand_length_mm / s
+    r_open = round(cfg.finger_min_width_mm / (2 * s))
+    open_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_open + 1,) * 2) if r_open > 0 else None
     for crop, tip_crop, x0, y0, area in arms:
         area_mm2 = float(area * s * s)
+        tip_crop = _without_strands(tip_crop, open_k, r_open, min_area)
         contours, _ = cv2.findContours(tip_crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
         rows = max(1, band - y0)
