@@ -106,6 +106,28 @@ def _fingertips(
     return palm + u * float(along[near].max()), size
 
 
+def _without_strands(arm: np.ndarray, kernel: np.ndarray | None, r: int, top_rows: int) -> np.ndarray:
+    """The arm (crop, 0/1) opened by ``kernel`` (radius ``r``): strands thinner than a finger that the
+    foreground joined to it are gone (a seam of the projection's edge, a strip of shadow; left in, they
+    pull the tip off the fingers on the frames they appear). What the opening cuts off is dropped; only
+    pieces still reaching the operator's edge (the first ``top_rows`` rows) stay. The arm where nothing
+    of it would stay (a thin arm is still an arm)."""
+    if kernel is None:
+        return arm
+    big = cv2.copyMakeBorder(arm, r, r, r, r, cv2.BORDER_CONSTANT, value=(0,))
+    big[:r] = big[r]  # the operator's edge side continues beyond the crop: no erosion from there
+    opened = cv2.morphologyEx(big, cv2.MORPH_OPEN, kernel)[r:-r, r:-r]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    keep = [j for j in range(1, n) if stats[j, cv2.CC_STAT_TOP] < top_rows]
+    if not keep:
+        return arm
+    if n == 2:
+        return opened
+    lut = np.zeros(n, np.uint8)
+    lut[keep] = 1
+    return lut[labels]
+
+
 def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -> ArmSegmentation:
     """Arms = foreground components that touch the operator's edge; one hand per place they cross it."""
     s = mm_per_px
@@ -126,10 +148,13 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
     eps = cfg.outline_epsilon_mm / s
     band_tip = max(1.5, cfg.tip_band_mm / s)
     hand_px = cfg.hand_length_mm / s
+    r_open = round(cfg.finger_min_width_mm / (2 * s))
+    open_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_open + 1,) * 2) if r_open > 0 else None
     for i in arm_ids:
         x0, y0, bw, bh, area = (int(v) for v in stats[i])
         area_mm2 = float(area * s * s)
-        crop = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
+        arm = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
+        crop = _without_strands(arm, open_k, r_open, max(1, band - y0))
         contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
         entries = _runs(crop[: max(1, band - y0)].any(axis=0), min_gap=max(2, round(40.0 / s)))
@@ -159,7 +184,7 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
                 )
             )
         pad = grow + 1
-        big = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0,))
+        big = cv2.copyMakeBorder(arm, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0,))
         if grow_k is not None:
             big = cv2.dilate(big, grow_k)
         outer, _ = cv2.findContours(big, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
