@@ -46,8 +46,10 @@ class PerceptionConfig:
     fit_tol: float = 0.15
     fit_global_fraction: float = 0.3
     # --- hands ----------------------------------------------------------------------------------------
-    finger_min_width_mm: float = 9.0
     tip_band_mm: float = 12.0  # the fingertips: outline points this close to the furthest reach
+    # the tip is looked for in the arm opened by a disc this wide: thinner strands joined to it (seams along
+    # projected edges, a strip of shadow) are not fingers
+    finger_min_width_mm: float = 9.0
     fingertip_radius_mm: float = 12.0  # a resting hand is in the zones this disc around its tip touches
     rest_speed_mm_s: float = 150.0  # ... resting: its tip slower than this (a moving tip: the point only)
     hand_length_mm: float = 150.0  # the palm centre is looked for in this last stretch of an arm

@@ -192,16 +192,28 @@ def _bridge_gaps(
     return out
 
 
-def _without_strands(arm, kernel, r, min_area):
+def _without_strands(
+    arm: np.ndarray, kernel: np.ndarray | None, r: int, top_rows: int, min_area: float
+) -> np.ndarray:
+    """The arm (crop, 0/1) opened by ``kernel`` (radius ``r``): strands thinner than a finger that the
+    foreground joined to it are gone (a seam of the projection's edge, a strip of shadow; left in, they
+    pull the tip off the fingers on the frames they appear). What the opening cuts off is dropped; the
+    pieces still reaching the operator's edge (the first ``top_rows`` rows) stay, and those of at least
+    ``min_area`` px (a hand whose sleeve looks like the bench). The arm where nothing of it would stay
+    (a thin arm is still an arm)."""
     if kernel is None:
         return arm
     big = cv2.copyMakeBorder(arm, r, r, r, r, cv2.BORDER_CONSTANT, value=(0,))
-    big[:r] = big[r]
+    big[:r] = big[r]  # the operator's edge side continues beyond the crop: no erosion from there
     opened = cv2.morphologyEx(big, cv2.MORPH_OPEN, kernel)[r:-r, r:-r]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    keep = [j for j in range(1, n) if stats[j, cv2.CC_STAT_AREA] >= min_area]
+    keep = [
+        j for j in range(1, n) if stats[j, cv2.CC_STAT_TOP] < top_rows or stats[j, cv2.CC_STAT_AREA] >= min_area
+    ]
     if not keep:
         return arm
+    if n == 2:
+        return opened
     lut = np.zeros(n, np.uint8)
     lut[keep] = 1
     return lut[labels]
@@ -292,7 +304,7 @@ def segment_arms(
     open_k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_open + 1,) * 2) if r_open > 0 else None
     for crop, tip_crop, x0, y0, area in arms:
         area_mm2 = float(area * s * s)
-        tip_crop = _without_strands(tip_crop, open_k, r_open, min_area)
+        tip_crop = _without_strands(tip_crop, open_k, r_open, max(1, band - y0), min_area)
         contours, _ = cv2.findContours(tip_crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
         rows = max(1, band - y0)

@@ -32,6 +32,20 @@ def test_tip_is_the_fingertip_in_any_direction(tip: tuple[float, float]) -> None
     assert not seg.leaning
 
 
+@pytest.mark.parametrize("thickness", [1, 2])  # cv2.line: 1 and 3 px wide (2 and 6 mm)
+def test_a_thin_strand_joined_to_the_hand_does_not_pull_the_tip(thickness: int) -> None:
+    """The foreground can join a seam along a projected edge to the hand resting beside it (seen at the
+    `connector` zone of led_hand_errors: the tip jumped 34 mm to the seam's end on every other frame).
+    The strand stays in the arm mask; the tip stays at the fingers."""
+    tip = (600.0, 500.0)
+    m = mask_of([b.arm(700, tip)])
+    cv2.line(m, (round(585 / S), round(480 / S)), (round(585 / S), round(540 / S)), (255,), thickness)
+    seg = segment_arms(m, S, PerceptionConfig())
+    (hand,) = seg.hands
+    assert np.hypot(hand.tip_mm[0] - tip[0], hand.tip_mm[1] - tip[1]) < 8.0
+    assert seg.mask[round(530 / S), round(585 / S)] == 255
+
+
 def test_two_arms_touching_give_two_tips_and_one_outline() -> None:
     m = mask_of([b.arm(400, (590, 400)), b.arm(800, (610, 400))])
     seg = segment_arms(m, S, PerceptionConfig())
