@@ -51,7 +51,7 @@ class ForegroundResult:
     # uint8 0/255: off the model like ``mask``, or by an even dimming (shadow-like, so not in ``mask``): a
     # shadow, but just as well a grey sleeve darker than the bench; arms may be joined to their edge over it
     changed: np.ndarray | None = None
-    shadow: np.ndarray | None = None  # bool: off the model by an even dimming only (before clean-up)
+    off: np.ndarray | None = None  # bool: off the model, by an even dimming or not (before clean-up)
     restored: np.ndarray | None = None  # bool: an absorbed dimming went away (see ForegroundModel._undim)
 
 
@@ -316,7 +316,7 @@ class ForegroundModel:
             )
         self._prev_proj = proj
         return ForegroundResult(
-            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, shadow, restored
+            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, fg | shadow, restored
         )
 
     def _undim(
@@ -376,8 +376,10 @@ class ForegroundModel:
         if result.restored is not None:
             self.background[result.restored] = self._undimmed[result.restored]
             self._dimmed[result.restored] = False
-        if cfg.dim_absorb_after_s > 0 and result.shadow is not None:
-            dim = result.shadow & static & ~near_hand
+        if cfg.dim_absorb_after_s > 0 and result.off is not None:
+            # (off the model in any way: a dimming not quite even is a shadow or foreground frame by frame,
+            # as noise decides)
+            dim = result.off & static & ~near_hand
             self._dim_since[~dim] = t
             take = dim & (t - self._dim_since >= cfg.dim_absorb_after_s) & ~result.saturated
             if take.any():
