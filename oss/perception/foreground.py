@@ -320,7 +320,11 @@ class ForegroundModel:
         )
 
     def _undim(
-        self, fg: np.ndarray, obs: np.ndarray, ambient: np.ndarray, light: tuple[np.ndarray, ...]
+        self,
+        fg: np.ndarray,
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        light: tuple[np.ndarray, np.ndarray, np.ndarray],
     ) -> np.ndarray | None:
         """Where an absorbed dimming is off the model (``fg``) but the view fits the model from before
         it: the dimming went away. Those pixels are taken out of ``fg`` (in place); returns them (or
@@ -330,8 +334,12 @@ class ForegroundModel:
         if nz is None:
             return None
         xs, ys = nz[:, 0, 0], nz[:, 0, 1]
-        col = lambda a: np.ascontiguousarray(a[ys, xs].reshape(-1, 1, 3))  # noqa: E731
-        off = self._outside(col(obs), col(ambient), tuple(col(x) for x in light), col(self._undimmed))
+
+        def col(a: np.ndarray) -> np.ndarray:  # those pixels as an N×1 image
+            return np.ascontiguousarray(a[ys, xs].reshape(-1, 1, 3))
+
+        lit = (col(light[0]), col(light[1]), col(light[2]))
+        off = self._outside(col(obs), col(ambient), lit, col(self._undimmed))
         back = ~off[:, 0]
         if not back.any():
             return None
@@ -366,7 +374,8 @@ class ForegroundModel:
         bg, ft = self.background, np.float32(cfg.fit_tol)
         off = cv2.inRange(smooth, bg - ft * bg, bg + ft * bg) == 0
         off &= ~result.saturated
-        candidate = fg & static & ~near_hand
+        free = static & ~near_hand
+        candidate = fg & free
         self._static_since[~candidate] = t
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
@@ -379,7 +388,7 @@ class ForegroundModel:
         if cfg.dim_absorb_after_s > 0 and result.off is not None:
             # (off the model in any way: a dimming not quite even is a shadow or foreground frame by frame,
             # as noise decides)
-            dim = result.off & static & ~near_hand
+            dim = result.off & free
             self._dim_since[~dim] = t
             take = dim & (t - self._dim_since >= cfg.dim_absorb_after_s) & ~result.saturated
             if take.any():

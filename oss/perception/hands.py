@@ -10,7 +10,7 @@ MediaPipe tracker implements the same protocol; ``fuse_hands`` merges its hands 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -115,10 +115,16 @@ def _tip_pixels(region: np.ndarray, fg: np.ndarray, big: np.ndarray) -> np.ndarr
     return own.astype(np.uint8)
 
 
+def _count_in(labels: np.ndarray, stats: np.ndarray, j: int, m: np.ndarray) -> int:
+    """How many pixels of region ``j`` (of ``labels``) are set in ``m``."""
+    x0, y0, bw, bh = (int(v) for v in stats[j, :4])
+    return int(np.count_nonzero(m[y0 : y0 + bh, x0 : x0 + bw][labels[y0 : y0 + bh, x0 : x0 + bw] == j]))
+
+
 def _bridge_gaps(
     arms: list[tuple[np.ndarray, np.ndarray, int, int, int]],
     fg_mask: np.ndarray,
-    changed: np.ndarray,
+    regions: tuple[int, np.ndarray, np.ndarray, Callable[[int], int]],
     mask: np.ndarray,
     s: float,
     cfg: PerceptionConfig,
@@ -129,19 +135,23 @@ def _bridge_gaps(
     ``changed`` (foreground and shadow-like change) away from the edge with at least
     ``arm_piece_min_mm2`` of foreground, not more than ``arm_gap_mm`` from the arm's last
     ``hand_length_mm`` (counted from where it enters) and reaching further than the arm does, is part
-    of that arm (the nearest). ``mask`` gets the joined pieces. Returns the arms, pieces joined."""
+    of that arm (the nearest). ``regions``: the connected regions of ``changed`` (count, labels, stats)
+    and how many foreground pixels a region has. ``mask`` gets the joined pieces. Returns the arms,
+    pieces joined."""
     gap = cfg.arm_gap_mm / s
     if gap <= 0:
         return arms
     piece_min = cfg.arm_piece_min_mm2 / (s * s)
     fg = fg_mask > 0
-    n, lab, st, _ = cv2.connectedComponentsWithStats(np.maximum(changed, fg_mask), connectivity=8)
-    fg_px = np.bincount(lab[fg], minlength=n)
-    in_arm = np.bincount(lab[mask > 0], minlength=n)
+    n, lab, st, fg_in = regions
     band = max(1, round(cfg.edge_band_mm / s))
-    pieces = [
-        j for j in range(1, n) if st[j, cv2.CC_STAT_TOP] >= band and fg_px[j] >= piece_min and in_arm[j] == 0
-    ]
+    # (a region away from the edge holds no arm: an arm's region reaches the edge)
+    fg_px = {
+        j: fg_in(j)
+        for j in range(1, n)
+        if st[j, cv2.CC_STAT_TOP] >= band and st[j, cv2.CC_STAT_AREA] >= piece_min
+    }
+    pieces = [j for j, c in fg_px.items() if c >= piece_min]
     if not pieces:
         return arms
     h, w = fg_mask.shape
@@ -208,7 +218,9 @@ def _without_strands(
     opened = cv2.morphologyEx(big, cv2.MORPH_OPEN, kernel)[r:-r, r:-r]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     keep = [
-        j for j in range(1, n) if stats[j, cv2.CC_STAT_TOP] < top_rows or stats[j, cv2.CC_STAT_AREA] >= min_area
+        j
+        for j in range(1, n)
+        if stats[j, cv2.CC_STAT_TOP] < top_rows or stats[j, cv2.CC_STAT_AREA] >= min_area
     ]
     if not keep:
         return arm
@@ -260,22 +272,28 @@ def segment_arms(
         x0, y0, bw, bh, area = (int(v) for v in stats[i])
         crop = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
         arms.append((crop, crop, x0, y0, area))
+    # the connected regions of change and their foreground (for _bridge_gaps)
+    regions: tuple[int, np.ndarray, np.ndarray, Callable[[int], int]] = (
+        n,
+        labels,
+        stats,
+        lambda j: int(stats[j, cv2.CC_STAT_AREA]),
+    )
     if changed is not None and changed.any():
         fg = fg_mask > 0
         nc, lc, sc, _ = cv2.connectedComponentsWithStats(np.maximum(changed, fg_mask), connectivity=8)
-        fg_px = np.bincount(lc[fg], minlength=nc)
-        at_edge = np.bincount(lc[mask > 0], minlength=nc)  # foreground of the arms found above
-        was_arm = (
-            np.bincount(lc[previous > 0], minlength=nc)
-            if previous is not None and previous.shape == fg_mask.shape
-            else np.zeros(nc, np.int64)
-        )
-        joined = [
-            j
-            for j in range(1, nc)
-            if sc[j, cv2.CC_STAT_TOP] < band
-            and (2 * at_edge[j] < fg_px[j] if fg_px[j] >= min_area else was_arm[j] > 0)
-        ]
+        fg_px: dict[int, int] = {}
+        prev = previous if previous is not None and previous.shape == fg_mask.shape else None
+        joined = []
+        for j in range(1, nc):
+            if sc[j, cv2.CC_STAT_TOP] >= band:
+                continue
+            fg_px[j] = _count_in(lc, sc, j, fg)
+            if fg_px[j] >= min_area:
+                if 2 * _count_in(lc, sc, j, mask) < fg_px[j]:  # the arms found above: under half of it
+                    joined.append(j)
+            elif prev is not None and _count_in(lc, sc, j, prev) > 0:
+                joined.append(j)
         if joined:  # the arms found above within such a region are only part of it
             gone = np.zeros(nc, bool)
             gone[joined] = True
@@ -286,8 +304,9 @@ def segment_arms(
             mask[y0 : y0 + bh, x0 : x0 + bw][whole] = 255
             own_fg = _tip_pixels(whole, fg[y0 : y0 + bh, x0 : x0 + bw], big[y0 : y0 + bh, x0 : x0 + bw])
             arms.append((whole.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
+        regions = (nc, lc, sc, lambda j: _count_in(lc, sc, j, fg))
     if arms:
-        arms = _bridge_gaps(arms, fg_mask, fg_mask if changed is None else changed, mask, s, cfg, big)
+        arms = _bridge_gaps(arms, fg_mask, regions, mask, s, cfg, big)
         # too little foreground (a shadow with a few specks of foreground): no arm
         arms = [a for a in arms if a[4] >= min_area]
         mask = np.zeros_like(fg_mask)
