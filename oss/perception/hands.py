@@ -154,10 +154,11 @@ def segment_arms(fg_mask: np.ndarray, mm_per_px: float, cfg: PerceptionConfig) -
         x0, y0, bw, bh, area = (int(v) for v in stats[i])
         area_mm2 = float(area * s * s)
         arm = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
-        crop = _without_strands(arm, open_k, r_open, max(1, band - y0))
+        rows = max(1, band - y0)  # the crop's rows within the edge band
+        crop = _without_strands(arm, open_k, r_open, rows)
         contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
-        entries = _runs(crop[: max(1, band - y0)].any(axis=0), min_gap=max(2, round(40.0 / s)))
+        entries = _runs(crop[:rows].any(axis=0), min_gap=max(2, round(40.0 / s)))
         if not entries:
             continue
         ex = np.array([(a + b) / 2.0 for a, b in entries])
