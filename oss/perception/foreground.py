@@ -46,6 +46,7 @@ class ForegroundResult:
     gains: np.ndarray  # 3×7: per channel the ambient gain's quadratic coefficients, then the projector's
     saturated: np.ndarray  # bool: some channel at the camera's ceiling (its ratio means little)
     empty: np.ndarray | None = None  # float32 H×W×3: what the camera should see of the empty bench now
+    ambient: np.ndarray | None = None  # float32 H×W×3: the part of ``empty`` that is not our projection
 
 
 def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -165,9 +166,11 @@ class ForegroundModel:
         ambient: np.ndarray,
         light: tuple[np.ndarray, np.ndarray, np.ndarray],
         bg: np.ndarray,
+        shadows: bool = True,
     ) -> np.ndarray:
         """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. ``light`` is the
-        projected light and its min and max over neighbours (blur, misregistration); the camera clips."""
+        projected light and its min and max over neighbours (blur, misregistration); the camera clips.
+        An even dimming (a shadow) is not outside, unless ``shadows`` is False."""
         cfg = self.cfg
         mid, low, high = light
         expect = np.minimum(cv2.multiply(cv2.add(ambient, mid), bg), SATURATED)
@@ -175,7 +178,7 @@ class ForegroundModel:
         lo = cv2.subtract(np.minimum(cv2.multiply(cv2.add(ambient, low), bg), SATURATED), thr)
         hi = cv2.add(cv2.multiply(cv2.add(ambient, high), bg), thr)  # (clipping it changes nothing: obs ≤ 255)
         out = cv2.inRange(obs, lo, hi) == 0  # some channel below lo or above hi
-        if cfg.shadow_min_ratio < 1.0:
+        if shadows and cfg.shadow_min_ratio < 1.0:
             nz = cv2.findNonZero(out.view(np.uint8))  # only the candidates: a small part of the bench
             if nz is not None:
                 xs, ys = nz[:, 0, 0], nz[:, 0, 1]
@@ -287,7 +290,18 @@ class ForegroundModel:
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
         self._prev_proj = proj
-        return ForegroundResult(mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty)
+        return ForegroundResult(mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, ambient)
+
+    def misfit(self, bench: np.ndarray, proj: np.ndarray, result: ForegroundResult, where: np.ndarray) -> int:
+        """How many pixels of ``where`` the bench image does not fit under projection ``proj``, with the
+        light fitted for ``result``. Dimmings count: light that lands off its predicted place leaves a
+        dark seam that looks just like a shadow."""
+        assert result.ambient is not None
+        g = result.gains[:, 6].astype(np.float32)
+        dp, lo, hi = self._envelope(self.contrast * proj)
+        light = (_scaled(dp, g), _scaled(lo, g), _scaled(hi, g))
+        out = self._outside(bench.astype(np.float32), result.ambient, light, self.background, shadows=False)
+        return int(np.count_nonzero(out & where))
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the
