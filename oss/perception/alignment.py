@@ -10,7 +10,11 @@ not a camera moved): phase correlation on a half-size grey image gives the
 shift. A shift beyond ``align_threshold_mm`` seen ``align_confirm`` times in a row (and consistent
 within ``align_agree_mm``) is corrected: the calibration's bench → camera homography is moved by it,
 so the rectification, the fixture markers and the hand tracker line up again. The radiometric model is
-in bench coordinates and the projector did not move, so it stays valid.
+in bench coordinates, so it stays valid. Camera and projector usually hang on one frame: a knock to the
+bench (or to that frame) moves the projection over the bench by the same amount. So the view is then
+checked against the projection both where it was and moved along; when the moved one fits clearly
+better, the projector's mapping follows too (``Realignment.projector``), so that our own light is not
+taken for hands or parts along its edges, and the highlights land on the zones again.
 
 Only a translation is corrected (a camera knocked sideways; a small turn shows as a shift here);
 a correction beyond ``align_max_mm`` is not applied: the view is too far off, recalibrate.
@@ -26,6 +30,9 @@ import numpy as np
 from oss.calibration.model import Calibration
 from oss.perception.config import PerceptionConfig
 
+LIGHT_EDGE = 0.05  # a projected level changing this much over a pixel (half-size view) is an edge ...
+LIGHT_EDGE_MARGIN_MM = 4.0  # ... left out of the refined match with this much around it (and the guess)
+
 
 @dataclass(frozen=True)
 class Realignment:
@@ -40,6 +47,7 @@ class Realignment:
     since_t: float  # the view was last seen in line at this time (looks taken after it are suspect)
     applied: bool  # False: too far off to correct, recalibrate
     message: str
+    projector: bool = False  # the projection moved along (the bench was knocked, not the camera alone)
 
 
 def shifted_calibration(cal: Calibration, dx_mm: float, dy_mm: float) -> Calibration:
@@ -47,6 +55,13 @@ def shifted_calibration(cal: Calibration, dx_mm: float, dy_mm: float) -> Calibra
     calibration put q + (dx, dy)."""
     t = np.array([[1.0, 0.0, dx_mm], [0.0, 1.0, dy_mm], [0.0, 0.0, 1.0]])
     return replace(cal, cam_from_bench=np.asarray(cal.cam_from_bench, np.float64) @ t)
+
+
+def shifted_projector(cal: Calibration, dx_mm: float, dy_mm: float) -> Calibration:
+    """``cal`` with the projection moved over the bench: what the old calibration drew at q + (dx, dy)
+    now lands on true bench point q (camera and projector knocked together, or the bench under them)."""
+    t = np.array([[1.0, 0.0, dx_mm], [0.0, 1.0, dy_mm], [0.0, 0.0, 1.0]])
+    return replace(cal, proj_from_bench=np.asarray(cal.proj_from_bench, np.float64) @ t)
 
 
 class ViewAligner:
@@ -84,10 +99,13 @@ class ViewAligner:
         predicted: np.ndarray,
         hand_mask: np.ndarray,
         exclude: np.ndarray | None = None,
+        light: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """Shift (bench mm) of ``observed`` (BGR uint8) against ``predicted`` (float32 H×W×3), hands and
         ``exclude`` (uint8 mask: things that move by themselves, like jigs) ignored; None where the match
-        is too weak to say."""
+        is too weak to say. ``light``: the projected level on the bench (0..1, H×W×3), whose edges are
+        left out of the refined match: when the bench is knocked under camera and projector, our light
+        stays put in the view while the bench moves, and would pull the match towards no shift."""
         g_obs = cv2.cvtColor(observed, cv2.COLOR_BGR2GRAY).astype(np.float32)
         g_pred = cv2.cvtColor(np.minimum(predicted, 255.0).astype(np.float32), cv2.COLOR_BGR2GRAY)
         cover = cv2.dilate(hand_mask, self._hand_kernel) > 0
@@ -107,6 +125,13 @@ class ViewAligner:
             return np.array([sx, sy], np.float64) * scale  # in line (the usual case): no need to refine
         # ... refined by ECC on the pixels that count, jigs left out (robust to the light's gain and offset)
         valid = cv2.resize((~cover).astype(np.uint8) * 255, self._small, interpolation=cv2.INTER_NEAREST)
+        if light is not None:  # where the light has edges, as predicted and as far as the guess moves them
+            lvl = cv2.resize(np.max(light, axis=2), self._small, interpolation=cv2.INTER_AREA)
+            edge = cv2.morphologyEx(lvl, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > LIGHT_EDGE
+            r = int(np.ceil(float(np.hypot(sx, sy)) + LIGHT_EDGE_MARGIN_MM / scale))
+            edge = cv2.dilate(edge.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+            if np.count_nonzero((valid > 0) & ~edge) >= 0.25 * valid.size:  # else too little is left
+                valid[edge] = 0
         start = np.array([[1.0, 0.0, sx], [0.0, 1.0, sy]], np.float32)
         criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-3)
         try:
@@ -125,10 +150,11 @@ class ViewAligner:
         hand_mask: np.ndarray,
         t: float,
         exclude: np.ndarray | None = None,
+        light: np.ndarray | None = None,
     ) -> Realignment | None:
         """Measure (on the frames ``due`` says); returns a Realignment when a shift is confirmed."""
         cfg = self.cfg
-        d = self.measure(observed, predicted, hand_mask, exclude)
+        d = self.measure(observed, predicted, hand_mask, exclude, light)
         if d is None:
             return None
         self.last_shift_mm = d

@@ -53,6 +53,7 @@ class ForegroundResult:
     changed: np.ndarray | None = None
     off: np.ndarray | None = None  # bool: off the model, by an even dimming or not (before clean-up)
     restored: np.ndarray | None = None  # bool: an absorbed dimming went away (see ForegroundModel._undim)
+    ambient: np.ndarray | None = None  # float32 H×W×3: the part of ``empty`` that is not our projection
 
 
 def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -176,10 +177,12 @@ class ForegroundModel:
         light: tuple[np.ndarray, np.ndarray, np.ndarray],
         bg: np.ndarray,
         shadow: np.ndarray | None = None,
+        shadows: bool = True,
     ) -> np.ndarray:
         """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. ``light`` is the
         projected light and its min and max over neighbours (blur, misregistration); the camera clips.
-        Off it only by an even dimming (a shadow) is not outside; those pixels are set in ``shadow``."""
+        Off it only by an even dimming (a shadow) is not outside (unless ``shadows`` is False); those
+        pixels are set in ``shadow``."""
         cfg = self.cfg
         mid, low, high = light
         expect = np.minimum(cv2.multiply(cv2.add(ambient, mid), bg), SATURATED)
@@ -189,7 +192,7 @@ class ForegroundModel:
             cv2.multiply(cv2.add(ambient, high), bg), thr
         )  # (clipping it changes nothing: obs ≤ 255)
         out = cv2.inRange(obs, lo, hi) == 0  # some channel below lo or above hi
-        if cfg.shadow_min_ratio < 1.0:
+        if shadows and cfg.shadow_min_ratio < 1.0:
             nz = cv2.findNonZero(out.view(np.uint8))  # only the candidates: a small part of the bench
             if nz is not None:
                 xs, ys = nz[:, 0, 0], nz[:, 0, 1]
@@ -316,7 +319,7 @@ class ForegroundModel:
             )
         self._prev_proj = proj
         return ForegroundResult(
-            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, fg | shadow, restored
+            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, fg | shadow, restored, ambient
         )
 
     def _undim(
@@ -347,6 +350,17 @@ class ForegroundModel:
         restored[ys[back], xs[back]] = True
         fg[restored] = False
         return restored
+
+    def misfit(self, bench: np.ndarray, proj: np.ndarray, result: ForegroundResult, where: np.ndarray) -> int:
+        """How many pixels of ``where`` the bench image does not fit under projection ``proj``, with the
+        light fitted for ``result``. Dimmings count: light that lands off its predicted place leaves a
+        dark seam that looks just like a shadow."""
+        assert result.ambient is not None
+        g = result.gains[:, 6].astype(np.float32)
+        dp, lo, hi = self._envelope(self.contrast * proj)
+        light = (_scaled(dp, g), _scaled(lo, g), _scaled(hi, g))
+        out = self._outside(bench.astype(np.float32), result.ambient, light, self.background, shadows=False)
+        return int(np.count_nonzero(out & where))
 
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the

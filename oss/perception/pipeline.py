@@ -25,9 +25,9 @@ import numpy as np
 
 from oss.calibration.model import Calibration
 from oss.instructions.model import BENCH_FRAME, Instruction, RunStep
-from oss.perception.alignment import Realignment, ViewAligner, shifted_calibration
+from oss.perception.alignment import Realignment, ViewAligner, shifted_calibration, shifted_projector
 from oss.perception.config import PerceptionConfig
-from oss.perception.foreground import BenchView, ForegroundModel
+from oss.perception.foreground import BenchView, ForegroundModel, ForegroundResult, channel_max
 from oss.perception.hands import (
     ArmSegmentation,
     ForegroundHandDetector,
@@ -42,6 +42,10 @@ from oss.perception.rectify import BenchRectifier
 from oss.perception.taught import TaughtReferences, load_references
 from oss.perception.zones import ZoneMap
 from oss.records import FixturePose, Frame, Observation, OssError
+
+# telling whether the projection moved along with a corrected camera view (see ``Perception._align``):
+PROJECTION_DIFF = 0.1  # bench px whose projected level differs this much between the two ...
+PROJECTION_MIN_PX = 100  # ... at least this many of them, or nothing projected tells
 
 
 class Perception:
@@ -165,18 +169,61 @@ class Perception:
         self._movable_version = self.zones.version
         return self._movable
 
-    def _align(self, bench: np.ndarray, empty: np.ndarray | None, arms: np.ndarray, t: float) -> bool:
+    def _align(
+        self,
+        img: np.ndarray,
+        bench: np.ndarray,
+        projector_image: np.ndarray | None,
+        proj: np.ndarray,
+        fg: ForegroundResult,
+        arms: np.ndarray,
+        cover: np.ndarray,
+        t: float,
+    ) -> bool:
         """Check the camera's view; True when it was corrected (this frame's looks are off)."""
-        if empty is None:
+        if fg.empty is None:
             return False
-        re = self.aligner.check(bench, empty * self.foreground.background, arms, t, self._movable_mask())
+        re = self.aligner.check(
+            bench, fg.empty * self.foreground.background, arms, t, self._movable_mask(), proj
+        )
         if re is None:
             return False
-        self.realignments.append(re)
         if re.applied:
             self.follow_camera(shifted_calibration(self.calibration, re.dx_mm, re.dy_mm))
+            along = shifted_projector(self.calibration, re.dx_mm, re.dy_mm)
+            if projector_image is not None and self._projection_moved(img, projector_image, proj, along, fg, cover):
+                self.calibration = along
+                self.rectifier.follow_projector(along)
+                re = replace(
+                    re,
+                    projector=True,
+                    message=re.message + "; the projection moved with it (the bench was knocked): followed too",
+                )
             self.presence.realigned(re.since_t)
+        self.realignments.append(re)
         return re.applied
+
+    def _projection_moved(
+        self,
+        img: np.ndarray,
+        projector_image: np.ndarray,
+        proj: np.ndarray,
+        along: Calibration,
+        fg: ForegroundResult,
+        cover: np.ndarray,
+    ) -> bool:
+        """Right after the camera's view was corrected: does the view (taken again with the corrected
+        camera) fit our projection clearly better where it was (the camera alone moved) or moved along
+        with the view (camera and projector, or the bench under them)? Judged where the two differ and
+        no arm is, with this frame's light fit."""
+        bench = self.rectifier.rectify(img)
+        moved = self.rectifier.projection_under(along, projector_image)
+        where = (channel_max(cv2.absdiff(proj, moved)) > PROJECTION_DIFF) & (cover == 0)
+        if int(np.count_nonzero(where)) < PROJECTION_MIN_PX:
+            return False  # nothing projected with edges to tell by: keep the projector's mapping
+        stay = self.foreground.misfit(bench, proj, fg, where)
+        moved_off = self.foreground.misfit(bench, moved, fg, where)
+        return moved_off < 0.5 * stay
 
     def _tip_radius(self, speed: float | None) -> float:
         """A resting fingertip is somewhere in a small disc around the tip found; a moving one is taken
@@ -237,7 +284,11 @@ class Perception:
         hands = self.raised.update(hands)
         cover = cv2.dilate(seg.mask, self._cover_kernel)
         self._cover = cover
-        moved = self.aligner.due() and not seg.leaning and self._align(bench, fg.empty, seg.mask, t)
+        moved = (
+            self.aligner.due()
+            and not seg.leaning
+            and self._align(img, bench, projector_image, proj, fg, seg.mask, cover, t)
+        )
         self.presence.update(fg.ratio, cover, t, judge=not (moved or self.aligner.pending))
         self.foreground.update_background(fg, seg.mask, t)
         self.last_segmentation, self.last_view = seg, view

@@ -93,6 +93,26 @@ class BenchRectifier:
         self.calibration = calibration
         self._cam_maps = calibration.rectify_maps(self.mm_per_px)
 
+    def follow_projector(self, calibration: Calibration) -> None:
+        """The projection moved over the bench (``oss.perception.alignment``): new projector maps."""
+        self.calibration = calibration
+        self._proj_maps = projector_maps(calibration, self.mm_per_px)
+        self._last_proj = self._last_warp = self._last_u8 = None
+
+    def projection_under(self, calibration: Calibration, projector_image: np.ndarray) -> np.ndarray:
+        """What ``projection`` would give with ``calibration``'s projector mapping (nothing kept)."""
+        return _as_level(self._warp(projector_image, projector_maps(calibration, self.mm_per_px)))
+
+    def _warp(self, projector_image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        u8 = cv2.remap(
+            projector_image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
+        )
+        if self._proj_blur > 1:
+            u8 = cv2.blur(u8, (self._proj_blur, self._proj_blur))
+        if u8.ndim == 2:
+            u8 = cv2.cvtColor(u8, cv2.COLOR_GRAY2BGR)
+        return np.asarray(u8)
+
     @property
     def shape(self) -> tuple[int, int]:
         """(height, width) of the bench image."""
@@ -123,14 +143,7 @@ class BenchRectifier:
         if projector_image is self._last_proj and self._last_warp is not None:
             self.changed_box = (0, 0, 0, 0)
             return self._last_warp
-        m1, m2 = self._proj_maps
-        u8 = cv2.remap(
-            projector_image, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)
-        )
-        if self._proj_blur > 1:
-            u8 = cv2.blur(u8, (self._proj_blur, self._proj_blur))
-        if u8.ndim == 2:
-            u8 = cv2.cvtColor(u8, cv2.COLOR_GRAY2BGR)
+        u8 = self._warp(projector_image, self._proj_maps)
         if self._last_u8 is not None and u8.dtype == np.uint8:
             d = cv2.absdiff(u8, self._last_u8)
             box = cv2.boundingRect(np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]))

@@ -108,6 +108,14 @@ class Renderer:
         )
         self._bench: dict[tuple[float, bool], _View] = {}
 
+    def follow_projector(self, calibration: Calibration) -> None:
+        """The projection moved over the bench (perception saw the bench knocked): draw with
+        ``calibration``'s projector mapping from now on (the static layers are drawn again)."""
+        self.calibration = calibration
+        self._proj = _View(
+            Canvas(calibration.proj_from_bench, calibration.projector_size), self.scene, self.layout, self.named
+        )
+
     @property
     def static_draws(self) -> int:
         """How many layers the projector view has built (for tests of the cache)."""

@@ -299,9 +299,22 @@ class Station:
                 dy_mm=round(re.dy_mm, 2),
                 total_mm=round(float(np.hypot(re.total_dx_mm, re.total_dy_mm)), 2),
                 message=re.message,
+                projector=re.projector,
             )
+            if re.applied and re.projector:  # the highlights follow too: drawn where the zones are now
+                self._follow_projector(self.perception.calibration)
             if not re.applied:
                 self._notice, self._notice_until = "CAMERA MOVED: call the supervisor", self._now + 30.0
+
+    def _follow_projector(self, calibration: Calibration) -> None:
+        """The projection moved over the bench (the bench was knocked): draw with ``calibration`` from
+        now on, in every renderer and in sessions opened later."""
+        self.p.calibration = calibration
+        self.settings = replace(self.settings, calibration=calibration)
+        if self.session is not None:
+            self.session.renderer.follow_projector(calibration)
+        if self.desk is not None:
+            self.desk.renderer.follow_projector(calibration)
 
     # --- the loop -------------------------------------------------------------------------------
     def start(self, resume: tuple[int, int] | None = None, t: float | None = None) -> None:
