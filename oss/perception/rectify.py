@@ -85,6 +85,8 @@ class BenchRectifier:
         self._last_proj: np.ndarray | None = None
         self._last_warp: np.ndarray | None = None
         self._last_u8: np.ndarray | None = None
+        self._last_image: np.ndarray | None = None  # a copy of the last projector image (BGR uint8)
+        self._proj_h = np.asarray(calibration.proj_from_bench, np.float64)
         self.changed_box: tuple[int, int, int, int] | None = None  # (x, y, w, h) changed by the last call
 
     def follow_camera(self, calibration: Calibration) -> None:
@@ -97,7 +99,8 @@ class BenchRectifier:
         """The projection moved over the bench (``oss.perception.alignment``): new projector maps."""
         self.calibration = calibration
         self._proj_maps = projector_maps(calibration, self.mm_per_px)
-        self._last_proj = self._last_warp = self._last_u8 = None
+        self._proj_h = np.asarray(calibration.proj_from_bench, np.float64)
+        self._last_proj = self._last_warp = self._last_u8 = self._last_image = None
 
     def projection_under(self, calibration: Calibration, projector_image: np.ndarray) -> np.ndarray:
         """What ``projection`` would give with ``calibration``'s projector mapping (nothing kept)."""
@@ -143,14 +146,67 @@ class BenchRectifier:
         if projector_image is self._last_proj and self._last_warp is not None:
             self.changed_box = (0, 0, 0, 0)
             return self._last_warp
+        if self._update_warp(projector_image) and self._last_warp is not None:
+            return self._last_warp
         u8 = self._warp(projector_image, self._proj_maps)
         if self._last_u8 is not None and u8.dtype == np.uint8:
-            d = cv2.absdiff(u8, self._last_u8)
-            box = cv2.boundingRect(np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]))
-            self.changed_box = (int(box[0]), int(box[1]), int(box[2]), int(box[3]))
+            self.changed_box = _changed_box(u8, self._last_u8)
         warped = _as_level(u8)
         self._last_proj, self._last_warp, self._last_u8 = projector_image, warped, u8
+        keep = projector_image.dtype == np.uint8 and projector_image.ndim == 3
+        self._last_image = projector_image.copy() if keep else None
         return warped
+
+    def _update_warp(self, image: np.ndarray) -> bool:
+        """Warp again only the bench px that the projector image's change since the last call reaches
+        (usually a small part: the hands' dark area, a progress bar); False when the whole must be warped.
+        The result is the same as warping it all: every px redone gets the same remap and blur input."""
+        old, warp, u8 = self._last_image, self._last_warp, self._last_u8
+        if old is None or warp is None or u8 is None or image.shape != old.shape or image.dtype != old.dtype:
+            return False
+        ph, pw = image.shape[:2]
+        px, py, pbw, pbh = cv2.boundingRect(cv2.absdiff(image, old).reshape(ph, pw * 3))
+        if pbw == 0 or pbh == 0:
+            self.changed_box = (0, 0, 0, 0)
+            self._last_proj = image
+            return True
+        x0, x1 = px // 3, (px + pbw + 2) // 3  # columns of the W·3 row back to pixels
+        if (x1 - x0) * pbh > 0.5 * pw * ph:
+            return False  # most of it changed: the whole at once is quicker
+        # the bench px whose sample falls among those projector px (bilinear: one px further out)
+        corners = np.array([[x0 - 1, py - 1], [x1, py - 1], [x1, py + pbh], [x0 - 1, py + pbh]], np.float64)
+        mm = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), np.linalg.inv(self._proj_h)).reshape(-1, 2)
+        bx = mm / self.mm_per_px - 0.5
+        w, h = self.size
+        r = self._proj_blur // 2
+        grow = 1 + r  # rounding, and the blur spreads each change r px
+        ox0, oy0 = max(0, int(np.floor(bx[:, 0].min())) - grow), max(0, int(np.floor(bx[:, 1].min())) - grow)
+        ox1, oy1 = min(w, int(np.ceil(bx[:, 0].max())) + 1 + grow), min(h, int(np.ceil(bx[:, 1].max())) + 1 + grow)
+        self._last_proj = image
+        np.copyto(old, image)
+        if ox1 <= ox0 or oy1 <= oy0:  # lands off the bench
+            self.changed_box = (0, 0, 0, 0)
+            return True
+        ix0, iy0, ix1, iy1 = max(0, ox0 - r), max(0, oy0 - r), min(w, ox1 + r), min(h, oy1 + r)
+        m1, m2 = self._proj_maps
+        part = self._warp(image, (m1[iy0:iy1, ix0:ix1], m2[iy0:iy1, ix0:ix1]))
+        new = part[oy0 - iy0 : oy1 - iy0, ox0 - ix0 : ox1 - ix0]
+        bx0, by0, bbw, bbh = _changed_box(new, u8[oy0:oy1, ox0:ox1])
+        self.changed_box = (ox0 + bx0, oy0 + by0, bbw, bbh) if bbw and bbh else (0, 0, 0, 0)
+        u8[oy0:oy1, ox0:ox1] = new
+        warp = warp.copy()  # a new result: callers keep the last one to compare with
+        warp[oy0:oy1, ox0:ox1] = _as_level(new)
+        self._last_warp = warp
+        return True
+
+
+def _changed_box(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, w, h) around the px where two BGR images differ ((0, 0, 0, 0): nowhere)."""
+    h, w = a.shape[:2]
+    x, y, bw, bh = cv2.boundingRect(cv2.absdiff(a, b).reshape(h, w * 3))
+    if bw == 0 or bh == 0:
+        return (0, 0, 0, 0)
+    return (x // 3, y, (x + bw + 2) // 3 - x // 3, bh)
 
 
 def _as_level(img: np.ndarray) -> np.ndarray:

@@ -210,3 +210,42 @@ def test_an_absorbed_shadow_that_moves_off_leaves_no_ghost(rect: BenchRectifier)
     res = run(fg, rect, bench.camera_image(pj2), pj2, t + 1 / 30)
     assert np.count_nonzero(res.mask[150:200, 150:210]) == 0
     assert abs(float(fg.background[175, 180, 1]) - 1.0) < 0.1
+
+
+def test_the_projection_warped_in_part_matches_one_warped_afresh() -> None:
+    """Only the bench px a change of the projector image reaches are warped again: after many small
+    changes (at the borders too, one off the bench), a large one and none, the result equals warping the
+    whole image afresh, and ``changed_box`` holds every px that changed."""
+    cal = b.calibration()
+    kept = BenchRectifier(cal, 2.0)
+    rng = np.random.default_rng(7)
+    pw, ph = cal.projector_size
+    pj = (rng.random((ph, pw, 3)) * 255).astype(np.uint8)
+    previous = kept.projection(pj.copy())
+    redone = 0
+    for i in range(16):
+        pj = pj.copy()
+        if i == 5:
+            pj[:, : pw * 3 // 4] = 40  # most of it: warped whole
+        elif i == 9:
+            pass  # nothing changed (a new image all the same)
+        else:
+            w, h = int(rng.integers(1, 160)), int(rng.integers(1, 120))
+            x = 0 if i % 4 == 0 else pw - w if i % 4 == 1 else int(rng.integers(0, pw - w))
+            y = int(rng.integers(0, ph - h)) if i % 4 != 3 else ph - h
+            pj[y : y + h, x : x + w] = rng.integers(0, 256, 3, dtype=np.uint8)
+        got = kept.projection(pj)
+        want = BenchRectifier(cal, 2.0).projection(pj)
+        assert np.array_equal(got, want), i
+        assert kept.changed_box is not None
+        x, y, w, h = kept.changed_box
+        diff = np.argwhere(np.any(got != previous, axis=2))
+        if diff.size:
+            redone += 1
+            assert diff[:, 1].min() >= x and diff[:, 1].max() < x + w, (i, kept.changed_box)
+            assert diff[:, 0].min() >= y and diff[:, 0].max() < y + h, (i, kept.changed_box)
+        else:
+            assert w == 0 or h == 0, i
+        assert got is not previous or not diff.size  # a changed result is a new array (callers keep the last)
+        previous = got
+    assert redone >= 10
