@@ -111,6 +111,14 @@ def _scaled(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return (img.reshape(h, w * 3) * np.tile(gain.astype(np.float32), w)).reshape(h, w, 3)
 
 
+def _restart(since: np.ndarray, keep: np.ndarray, t: float) -> np.ndarray:
+    """``since`` (float32) where ``keep`` (bool), else ``t``: a new array (assigning through a mask of
+    most of the image is several times slower)."""
+    out = np.full_like(since, np.float32(t))
+    cv2.copyTo(since, keep.view(np.uint8), out)
+    return out
+
+
 def channel_max(img: np.ndarray) -> np.ndarray:
     """Per-pixel maximum over the 3 channels (much faster than ``img.max(axis=2)``)."""
     return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
@@ -390,7 +398,7 @@ class ForegroundModel:
         off &= ~result.saturated
         free = static & ~near_hand
         candidate = fg & free
-        self._static_since[~candidate] = t
+        self._static_since = _restart(self._static_since, candidate, t)
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
             self.background[absorb] = ratio[absorb]
@@ -403,7 +411,7 @@ class ForegroundModel:
             # (off the model in any way: a dimming not quite even is a shadow or foreground frame by frame,
             # as noise decides)
             dim = result.off & free
-            self._dim_since[~dim] = t
+            self._dim_since = _restart(self._dim_since, dim, t)
             take = dim & (t - self._dim_since >= cfg.dim_absorb_after_s) & ~result.saturated
             if take.any():
                 first = take & ~self._dimmed

@@ -128,7 +128,7 @@ def _bridge_gaps(
     mask: np.ndarray,
     s: float,
     cfg: PerceptionConfig,
-    big: np.ndarray | None = None,
+    big: Callable[[int, int, int, int], np.ndarray] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, int, int, int]]:
     """Join to an arm the pieces that continue it across a gap: a forearm over a surface of its own
     colour (a grey sleeve over a dark jig) leaves no trace, and the hand beyond is cut off. A region of
@@ -182,7 +182,7 @@ def _bridge_gaps(
         if best >= 0:
             mask[y0 : y0 + bh, x0 : x0 + bw][sub] = 255
             fg_sub = fg[y0 : y0 + bh, x0 : x0 + bw]
-            own_fg = _tip_pixels(sub, fg_sub, fg_sub if big is None else big[y0 : y0 + bh, x0 : x0 + bw])
+            own_fg = _tip_pixels(sub, fg_sub, fg_sub if big is None else big(y0, y0 + bh, x0, x0 + bw))
             grown[best].append((sub.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
     out = []
     for parts in grown:
@@ -258,19 +258,21 @@ def segment_arms(
     arm_ids = [
         i for i in range(1, n) if stats[i, cv2.CC_STAT_TOP] < band and stats[i, cv2.CC_STAT_AREA] >= min_area
     ]
-    lut = np.zeros(max(n, 1), np.uint8)
-    lut[arm_ids] = 255
-    mask = lut[labels]
     # foreground in pieces of at least min_area: what a tip is looked for in where change joins pieces
     # (noise specks there would stretch the arm's reach to where no hand is)
     big_lut = np.zeros(max(n, 1), bool)
     big_lut[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
-    big = big_lut[labels]
+
+    def big(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:  # (per window: the whole image costs)
+        return np.asarray(big_lut[labels[y0:y1, x0:x1]])
+
     # per arm: its pixels, its foreground (for the tip), offset, area (px) of its foreground
     arms: list[tuple[np.ndarray, np.ndarray, int, int, int]] = []
+    mask = np.zeros((h, w), np.uint8)
     for i in arm_ids:
         x0, y0, bw, bh, area = (int(v) for v in stats[i])
         crop = (labels[y0 : y0 + bh, x0 : x0 + bw] == i).astype(np.uint8)
+        mask[y0 : y0 + bh, x0 : x0 + bw][crop > 0] = 255
         arms.append((crop, crop, x0, y0, area))
     # the connected regions of change and their foreground (for _bridge_gaps)
     regions: tuple[int, np.ndarray, np.ndarray, Callable[[int], int]] = (
@@ -302,7 +304,7 @@ def segment_arms(
             x0, y0, bw, bh, _ = (int(v) for v in sc[j])
             whole = lc[y0 : y0 + bh, x0 : x0 + bw] == j
             mask[y0 : y0 + bh, x0 : x0 + bw][whole] = 255
-            own_fg = _tip_pixels(whole, fg[y0 : y0 + bh, x0 : x0 + bw], big[y0 : y0 + bh, x0 : x0 + bw])
+            own_fg = _tip_pixels(whole, fg[y0 : y0 + bh, x0 : x0 + bw], big(y0, y0 + bh, x0, x0 + bw))
             arms.append((whole.astype(np.uint8), own_fg, x0, y0, int(fg_px[j])))
         regions = (nc, lc, sc, lambda j: _count_in(lc, sc, j, fg))
     if arms:
@@ -361,10 +363,10 @@ def segment_arms(
                 )
             )
         pad = grow + 1
-        big = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0,))
+        padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0,))
         if grow_k is not None:
-            big = cv2.dilate(big, grow_k)
-        outer, _ = cv2.findContours(big, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            padded = cv2.dilate(padded, grow_k)
+        outer, _ = cv2.findContours(padded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in outer:
             poly = cv2.approxPolyDP(c, eps, True).reshape(-1, 2).astype(np.float64)
             poly = poly + np.array([x0 - pad, y0 - pad])
