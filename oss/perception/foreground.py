@@ -210,6 +210,42 @@ class ForegroundModel:
                     shadow[ys[sh], xs[sh]] = True
         return np.asarray(out)
 
+    def _also_outside(
+        self,
+        fg: np.ndarray,
+        sub: tuple[slice, slice],
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        light: tuple[np.ndarray, ...],
+        gain: np.ndarray,
+    ) -> None:
+        """``fg[sub] &= _outside(...)`` under ``light`` (the projected light in ``sub``, not yet times
+        ``gain``), worked out only on the foreground there: the same float32 steps pixel by pixel."""
+        y0, x0 = sub[0].start, sub[1].start
+        local = np.ascontiguousarray(fg[sub])
+        nz = cv2.findNonZero(local.view(np.uint8))
+        if nz is None:
+            return
+        lx, ly = nz[:, 0, 0].astype(np.intp), nz[:, 0, 1].astype(np.intp)
+        at = (ly + y0) * fg.shape[1] + (lx + x0)  # flat indices: gathering rows is quick, 2-D indexing not
+        li = ly * local.shape[1] + lx
+
+        def px(a: np.ndarray, i: np.ndarray) -> np.ndarray:
+            return np.take(np.ascontiguousarray(a).reshape(-1, 3), i, axis=0)
+
+        g = gain.astype(np.float32)
+        mid, low, high = (px(a, li) * g for a in light)
+        amb, bg, o = px(ambient, at), px(self.background, at), px(obs, at)
+        expect = np.minimum((amb + mid) * bg, np.float32(SATURATED))
+        thr = expect * np.float32(self.cfg.fg_rel) + np.float32(self.cfg.fg_abs_grey)
+        lo = np.minimum((amb + low) * bg, np.float32(SATURATED)) - thr
+        hi = (amb + high) * bg + thr
+        out = ((o < lo) | (o > hi)).any(axis=1)
+        if self.cfg.shadow_min_ratio < 1.0 and out.any():
+            k = np.flatnonzero(out)
+            out[k[shadow_like(o[k], expect[k], self.cfg)]] = False
+        fg.reshape(-1)[at[~out]] = False
+
     def _envelope(self, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``dp`` and its min and max over the envelope."""
         if self.cfg.envelope_px <= 0:
@@ -309,9 +345,8 @@ class ForegroundModel:
         ratio = cv2.divide(obs, np.maximum(empty, np.float32(1.0)))
         shadow = np.zeros(obs.shape[:2], bool)
         fg = self._outside(obs, ambient, light, self.background, shadow)
-        if sub is not None:
-            lp = (_scaled(prev_env[0], g), _scaled(prev_env[1], g), _scaled(prev_env[2], g))
-            fg[sub] &= self._outside(obs[sub], ambient[sub], lp, self.background[sub])
+        if sub is not None:  # only the foreground there is looked at again, under the previous projection
+            self._also_outside(fg, sub, obs, ambient, prev_env, g)
         restored = self._undim(fg, obs, ambient, light)
         raw = fg.astype(np.uint8) * 255
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
