@@ -122,6 +122,12 @@ def _rows(img: np.ndarray, flat: np.ndarray) -> np.ndarray:
     return np.take(np.ascontiguousarray(img).reshape(-1, img.shape[-1]), flat, axis=0)
 
 
+def _put(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> None:
+    """``dst[where] = src[where]`` for H×W(×C) images and a bool H×W ``where``, in place (several times
+    quicker than through the mask)."""
+    cv2.copyTo(src, np.ascontiguousarray(where).view(np.uint8), dst)
+
+
 def _restart(since: np.ndarray, keep: np.ndarray, t: float) -> np.ndarray:
     """``since`` (float32) where ``keep`` (bool), else ``t``: a new array (assigning through a mask of
     most of the image is several times slower)."""
@@ -398,7 +404,7 @@ class ForegroundModel:
             return None
         restored = np.zeros(fg.shape, bool)
         restored.reshape(-1)[i[back]] = True
-        fg[restored] = False
+        fg &= ~restored
         return restored
 
     def misfit(self, bench: np.ndarray, proj: np.ndarray, result: ForegroundResult, where: np.ndarray) -> int:
@@ -443,12 +449,12 @@ class ForegroundModel:
         self._static_since = _restart(self._static_since, candidate, t)
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
-            self.background[absorb] = ratio[absorb]
-            self._dimmed[absorb] = False
-            off[absorb] = False
+            _put(self.background, ratio, absorb)
+            self._dimmed &= ~absorb
+            off &= ~absorb
         if result.restored is not None:
-            self.background[result.restored] = self._undimmed[result.restored]
-            self._dimmed[result.restored] = False
+            _put(self.background, self._undimmed, result.restored)
+            self._dimmed &= ~result.restored
         if cfg.dim_absorb_after_s > 0 and result.off is not None:
             # (off the model in any way: a dimming not quite even is a shadow or foreground frame by frame,
             # as noise decides)
@@ -457,10 +463,10 @@ class ForegroundModel:
             take = dim & (t - self._dim_since >= cfg.dim_absorb_after_s) & ~result.saturated
             if take.any():
                 first = take & ~self._dimmed
-                self._undimmed[first] = self.background[first]
-                self._dimmed[take] = True
-                self.background[take] = ratio[take]
-                off[take] = False
+                _put(self._undimmed, self.background, first)
+                self._dimmed |= take
+                _put(self.background, ratio, take)
+                off &= ~take
         clear = ~(fg | near_hand)
         fit = clear & ~off
         if int(np.count_nonzero(fit)) < (1.0 - cfg.fit_global_fraction) * int(np.count_nonzero(clear)):
