@@ -22,6 +22,10 @@ class PerceptionConfig:
     envelope_px: int = 1  # tolerance to projection misregistration/blur: min/max over (2k+1)² px
     min_component_mm2: float = 600.0  # smaller foreground blobs are noise
     edge_band_mm: float = 12.0  # a hand/arm component touches the operator's edge (y = 0) within this
+    # a foreground piece of at least arm_piece_min_mm2 within arm_gap_mm of an arm's hand end, reaching
+    # further, continues that arm across a stretch where it looks like the bench (0: never joined)
+    arm_gap_mm: float = 120.0
+    arm_piece_min_mm2: float = 5000.0
     lean_fraction: float = 0.35  # hands covering more of the bench than this: someone leans over it
     # fit the light gains on every n-th background pixel in each direction. Every 8th (~3000 samples)
     # would save ~2.5 ms a frame, but shifted the projector's gain by ~0.04, and with it the foreground
@@ -31,6 +35,10 @@ class PerceptionConfig:
     absorb_after_s: float = 0.5  # a non-hand change this long static and unobstructed joins the background
     static_tol: float = 0.06  # normalised change per frame (10 mm average) still counted as static
     hand_clear_mm: float = 30.0  # a change this close to a hand is not absorbed
+    # an even dimming (shadow-like) static this long away from hands joins the background too (a strip of
+    # bench uncovered where a part was set down a little off), reversibly: where the view later fits the
+    # model from before it again, that model is back at once (a shadow that went away). 0: never
+    dim_absorb_after_s: float = 2.0
     drift_rate: float = 0.0  # per-frame blend of the background towards the view where clear (0: off)
     # a pixel off the background model by more than fit_tol (a shadow, a part just taken away) is left out
     # of the next light-gain fit, unless that is more than fit_global_fraction of the clear bench (the

@@ -30,6 +30,7 @@ class BenchView:
     ``image`` is the rectified camera frame (BGR uint8), ``ratio`` the normalised view (float32,
     1 = looks like the calibrated empty bench). Pixel (u, v) shows bench mm ((u + .5)·s, (v + .5)·s).
     ``camera_image`` is the raw frame, for detectors that prefer it (map points with the calibration).
+    ``changed`` (uint8 0/255, if known) is the foreground together with the shadow-like change.
     """
 
     image: np.ndarray
@@ -37,6 +38,7 @@ class BenchView:
     mm_per_px: float
     t: float
     camera_image: np.ndarray | None = None
+    changed: np.ndarray | None = None  # ``ForegroundResult.changed``: foreground or shadow-like change
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +48,11 @@ class ForegroundResult:
     gains: np.ndarray  # 3×7: per channel the ambient gain's quadratic coefficients, then the projector's
     saturated: np.ndarray  # bool: some channel at the camera's ceiling (its ratio means little)
     empty: np.ndarray | None = None  # float32 H×W×3: what the camera should see of the empty bench now
+    # uint8 0/255: off the model like ``mask``, or by an even dimming (shadow-like, so not in ``mask``): a
+    # shadow, but just as well a grey sleeve darker than the bench; arms may be joined to their edge over it
+    changed: np.ndarray | None = None
+    off: np.ndarray | None = None  # bool: off the model, by an even dimming or not (before clean-up)
+    restored: np.ndarray | None = None  # bool: an absorbed dimming went away (see ForegroundModel._undim)
     ambient: np.ndarray | None = None  # float32 H×W×3: the part of ``empty`` that is not our projection
 
 
@@ -66,7 +73,7 @@ def _fit_gains(
     if idx.size < 50:
         return coef
     # the samples as contiguous N×3 rows (indexing strided views channel by channel is several times slower)
-    os_, bs, ds = (np.ascontiguousarray(a).reshape(-1, 3)[idx] for a in (o, b, dp))
+    os_, bs, ds = (_rows(a, idx) for a in (o, b, dp))
     basis = np.stack(_basis(x.ravel()[idx], y.ravel()[idx])).astype(np.float64)  # 6×N
     prior = np.array([1.0, 0, 0, 0, 0, 0, 1.0])
     ridge = np.eye(7)
@@ -102,6 +109,31 @@ def _scaled(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
     if not img.flags.c_contiguous:
         img = np.ascontiguousarray(img)
     return (img.reshape(h, w * 3) * np.tile(gain.astype(np.float32), w)).reshape(h, w, 3)
+
+
+def _flat(nz: np.ndarray, width: int) -> np.ndarray:
+    """Flat indices of the points ``cv2.findNonZero`` returns, in an image ``width`` px wide."""
+    return np.asarray(nz[:, 0, 1], np.intp) * width + nz[:, 0, 0]
+
+
+def _rows(img: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """The pixels at ``flat`` indices of an H×W×C image as N×C rows (gathering rows by one index is
+    several times quicker than indexing by two)."""
+    return np.take(np.ascontiguousarray(img).reshape(-1, img.shape[-1]), flat, axis=0)
+
+
+def _put(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> None:
+    """``dst[where] = src[where]`` for H×W(×C) images and a bool H×W ``where``, in place (several times
+    quicker than through the mask)."""
+    cv2.copyTo(src, np.ascontiguousarray(where).view(np.uint8), dst)
+
+
+def _restart(since: np.ndarray, keep: np.ndarray, t: float) -> np.ndarray:
+    """``since`` (float32) where ``keep`` (bool), else ``t``: a new array (assigning through a mask of
+    most of the image is several times slower)."""
+    out = np.full_like(since, np.float32(t))
+    cv2.copyTo(since, keep.view(np.uint8), out)
+    return out
 
 
 def channel_max(img: np.ndarray) -> np.ndarray:
@@ -147,6 +179,9 @@ class ForegroundModel:
         self._dp_lo: np.ndarray | None = None
         self._dp_hi: np.ndarray | None = None
         self._static_since = np.zeros((h, w), np.float32)
+        self._dim_since = np.zeros((h, w), np.float32)
+        self._dimmed = np.zeros((h, w), bool)  # background holds an absorbed dimming; ...
+        self._undimmed = np.ones((h, w, 3), np.float32)  # ... the model from before it
         self._started = False
         k = 2 * config.envelope_px + 1
         self._env_kernel = np.ones((k, k), np.uint8)
@@ -166,25 +201,63 @@ class ForegroundModel:
         ambient: np.ndarray,
         light: tuple[np.ndarray, np.ndarray, np.ndarray],
         bg: np.ndarray,
+        shadow: np.ndarray | None = None,
         shadows: bool = True,
     ) -> np.ndarray:
         """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. ``light`` is the
         projected light and its min and max over neighbours (blur, misregistration); the camera clips.
-        An even dimming (a shadow) is not outside, unless ``shadows`` is False."""
+        Off it only by an even dimming (a shadow) is not outside (unless ``shadows`` is False); those
+        pixels are set in ``shadow``."""
         cfg = self.cfg
         mid, low, high = light
         expect = np.minimum(cv2.multiply(cv2.add(ambient, mid), bg), SATURATED)
         thr = expect * np.float32(cfg.fg_rel) + np.float32(cfg.fg_abs_grey)  # (cv2 scalars: channel 0 only)
         lo = cv2.subtract(np.minimum(cv2.multiply(cv2.add(ambient, low), bg), SATURATED), thr)
-        hi = cv2.add(cv2.multiply(cv2.add(ambient, high), bg), thr)  # (clipping it changes nothing: obs ≤ 255)
+        hi = cv2.add(
+            cv2.multiply(cv2.add(ambient, high), bg), thr
+        )  # (clipping it changes nothing: obs ≤ 255)
         out = cv2.inRange(obs, lo, hi) == 0  # some channel below lo or above hi
         if shadows and cfg.shadow_min_ratio < 1.0:
             nz = cv2.findNonZero(out.view(np.uint8))  # only the candidates: a small part of the bench
             if nz is not None:
-                xs, ys = nz[:, 0, 0], nz[:, 0, 1]
-                sh = shadow_like(obs[ys, xs], expect[ys, xs], cfg)
-                out[ys[sh], xs[sh]] = False
+                i = _flat(nz, out.shape[1])
+                sh = i[shadow_like(_rows(obs, i), _rows(expect, i), cfg)]
+                out.reshape(-1)[sh] = False
+                if shadow is not None:
+                    shadow.reshape(-1)[sh] = True
         return np.asarray(out)
+
+    def _also_outside(
+        self,
+        fg: np.ndarray,
+        sub: tuple[slice, slice],
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        light: tuple[np.ndarray, ...],
+        gain: np.ndarray,
+    ) -> None:
+        """``fg[sub] &= _outside(...)`` under ``light`` (the projected light in ``sub``, not yet times
+        ``gain``), worked out only on the foreground there: the same float32 steps pixel by pixel."""
+        y0, x0 = sub[0].start, sub[1].start
+        local = np.ascontiguousarray(fg[sub])
+        nz = cv2.findNonZero(local.view(np.uint8))
+        if nz is None:
+            return
+        lx, ly = nz[:, 0, 0].astype(np.intp), nz[:, 0, 1].astype(np.intp)
+        at = (ly + y0) * fg.shape[1] + (lx + x0)  # flat indices: gathering rows is quick, 2-D indexing not
+        li = ly * local.shape[1] + lx
+        g = gain.astype(np.float32)
+        mid, low, high = (_rows(a, li) * g for a in light)
+        amb, bg, o = _rows(ambient, at), _rows(self.background, at), _rows(obs, at)
+        expect = np.minimum((amb + mid) * bg, np.float32(SATURATED))
+        thr = expect * np.float32(self.cfg.fg_rel) + np.float32(self.cfg.fg_abs_grey)
+        lo = np.minimum((amb + low) * bg, np.float32(SATURATED)) - thr
+        hi = (amb + high) * bg + thr
+        out = ((o < lo) | (o > hi)).any(axis=1)
+        if self.cfg.shadow_min_ratio < 1.0 and out.any():
+            k = np.flatnonzero(out)
+            out[k[shadow_like(o[k], expect[k], self.cfg)]] = False
+        fg.reshape(-1)[at[~out]] = False
 
     def _envelope(self, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``dp`` and its min and max over the envelope."""
@@ -206,9 +279,9 @@ class ForegroundModel:
         bx, by, bw, bh = changed
         if bw > 0 and bh > 0:
             hh, ww = proj.shape[:2]
-            self._dp[by : by + bh, bx : bx + bw] = self.contrast[by : by + bh, bx : bx + bw] * proj[
-                by : by + bh, bx : bx + bw
-            ]
+            self._dp[by : by + bh, bx : bx + bw] = (
+                self.contrast[by : by + bh, bx : bx + bw] * proj[by : by + bh, bx : bx + bw]
+            )
             # the min/max changes up to k px around the box, and needs the input k px further out
             oy0, oy1, ox0, ox1 = max(0, by - k), min(hh, by + bh + k), max(0, bx - k), min(ww, bx + bw + k)
             iy0, iy1, ix0, ix1 = max(0, oy0 - k), min(hh, oy1 + k), max(0, ox0 - k), min(ww, ox1 + k)
@@ -222,6 +295,7 @@ class ForegroundModel:
         """Forget everything learnt about the bench (e.g. after recalibration)."""
         self.background[:] = 1.0
         self._bg_mask[:] = True
+        self._dimmed[:] = False
         self._prev_ratio = None
         self._prev_proj = None
         self._dp = self._dp_lo = self._dp_hi = None
@@ -282,15 +356,56 @@ class ForegroundModel:
         light = (_scaled(dp, g), _scaled(dp_lo, g), _scaled(dp_hi, g))
         empty = cv2.add(ambient, light[0])  # what the camera should see of the empty bench now
         ratio = cv2.divide(obs, np.maximum(empty, np.float32(1.0)))
-        fg = self._outside(obs, ambient, light, self.background)
-        if sub is not None:
-            lp = (_scaled(prev_env[0], g), _scaled(prev_env[1], g), _scaled(prev_env[2], g))
-            fg[sub] &= self._outside(obs[sub], ambient[sub], lp, self.background[sub])
+        shadow = np.zeros(obs.shape[:2], bool)
+        fg = self._outside(obs, ambient, light, self.background, shadow)
+        if sub is not None:  # only the foreground there is looked at again, under the previous projection
+            self._also_outside(fg, sub, obs, ambient, prev_env, g)
+        restored = self._undim(fg, obs, ambient, light)
         raw = fg.astype(np.uint8) * 255
         mask = np.asarray(cv2.morphologyEx(raw, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
         mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close_kernel), np.uint8)
+        # the same clean-up on foreground and shadow-like change together: a grey sleeve half taken for
+        # a shadow (sensor noise decides pixel by pixel) is a speckle in ``mask``, whole here
+        changed_mask = mask
+        if shadow.any():
+            both = (fg | shadow).astype(np.uint8) * 255
+            changed_mask = np.asarray(cv2.morphologyEx(both, cv2.MORPH_OPEN, self._open_kernel), np.uint8)
+            changed_mask = np.maximum(
+                cv2.morphologyEx(changed_mask, cv2.MORPH_CLOSE, self._close_kernel), mask
+            )
         self._prev_proj = proj
-        return ForegroundResult(mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, ambient)
+        return ForegroundResult(
+            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, fg | shadow, restored, ambient
+        )
+
+    def _undim(
+        self,
+        fg: np.ndarray,
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        light: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> np.ndarray | None:
+        """Where an absorbed dimming is off the model (``fg``) but the view fits the model from before
+        it: the dimming went away. Those pixels are taken out of ``fg`` (in place); returns them (or
+        None) for ``update_background`` to put that model back."""
+        cand = fg & self._dimmed
+        nz = cv2.findNonZero(cand.view(np.uint8)) if cand.any() else None
+        if nz is None:
+            return None
+        i = _flat(nz, fg.shape[1])
+
+        def col(a: np.ndarray) -> np.ndarray:  # those pixels as an N×1 image
+            return _rows(a, i).reshape(-1, 1, 3)
+
+        lit = (col(light[0]), col(light[1]), col(light[2]))
+        off = self._outside(col(obs), col(ambient), lit, col(self._undimmed))
+        back = ~off[:, 0]
+        if not back.any():
+            return None
+        restored = np.zeros(fg.shape, bool)
+        restored.reshape(-1)[i[back]] = True
+        fg &= ~restored
+        return restored
 
     def misfit(self, bench: np.ndarray, proj: np.ndarray, result: ForegroundResult, where: np.ndarray) -> int:
         """How many pixels of ``where`` the bench image does not fit under projection ``proj``, with the
@@ -329,12 +444,29 @@ class ForegroundModel:
         bg, ft = self.background, np.float32(cfg.fit_tol)
         off = cv2.inRange(smooth, bg - ft * bg, bg + ft * bg) == 0
         off &= ~result.saturated
-        candidate = fg & static & ~near_hand
-        self._static_since[~candidate] = t
+        free = static & ~near_hand
+        candidate = fg & free
+        self._static_since = _restart(self._static_since, candidate, t)
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
-            self.background[absorb] = ratio[absorb]
-            off[absorb] = False
+            _put(self.background, ratio, absorb)
+            self._dimmed &= ~absorb
+            off &= ~absorb
+        if result.restored is not None:
+            _put(self.background, self._undimmed, result.restored)
+            self._dimmed &= ~result.restored
+        if cfg.dim_absorb_after_s > 0 and result.off is not None:
+            # (off the model in any way: a dimming not quite even is a shadow or foreground frame by frame,
+            # as noise decides)
+            dim = result.off & free
+            self._dim_since = _restart(self._dim_since, dim, t)
+            take = dim & (t - self._dim_since >= cfg.dim_absorb_after_s) & ~result.saturated
+            if take.any():
+                first = take & ~self._dimmed
+                _put(self._undimmed, self.background, first)
+                self._dimmed |= take
+                _put(self.background, ratio, take)
+                off &= ~take
         clear = ~(fg | near_hand)
         fit = clear & ~off
         if int(np.count_nonzero(fit)) < (1.0 - cfg.fit_global_fraction) * int(np.count_nonzero(clear)):

@@ -270,7 +270,7 @@ class Perception:
         bench = self.rectifier.rectify(img)
         proj = self.rectifier.projection(projector_image)
         fg = self.foreground.segment(bench, proj, self.rectifier.changed_box)
-        view = BenchView(bench, fg.ratio, self.mm_per_px, t, img)
+        view = BenchView(bench, fg.ratio, self.mm_per_px, t, img, fg.changed)
         hands = self.arms.detect(view, fg.mask, t)
         seg = self.arms.last
         assert seg is not None

@@ -71,6 +71,103 @@ def test_outline_covers_the_arm_with_margin() -> None:
     assert cv2.pointPolygonTest(poly, (300, 530), True) < 0
 
 
+def test_arm_joined_to_the_edge_by_shadow_like_change_is_an_arm() -> None:
+    """A grey sleeve darker than the bench is an even dimming, like a shadow: not foreground. The hand and
+    forearm beyond it are still an arm, entering where the sleeve crosses the edge."""
+    tip = (300.0, 600.0)
+    whole = mask_of([b.arm(600, tip)])
+    fg = whole.copy()
+    fg[: round(250 / S)] = 0  # the sleeve: only shadow-like change
+    assert segment_arms(fg, S, PerceptionConfig()).hands == ()
+    seg = segment_arms(fg, S, PerceptionConfig(), changed=whole)
+    assert len(seg.hands) == 1
+    assert np.hypot(seg.hands[0].tip_mm[0] - tip[0], seg.hands[0].tip_mm[1] - tip[1]) < 8.0
+    assert seg.mask[2, round(600 / S)] and seg.mask[round(400 / S), round(300 / S)] == 0
+
+
+def test_a_shadow_beside_an_arm_changes_nothing() -> None:
+    arm = mask_of([b.arm(600, (300, 500))])
+    shadow = mask_of(
+        [[(560, 0), (700, 0), (420, 560), (330, 560)], [(300, 560), (420, 560), (420, 700), (300, 700)]]
+    )
+    plain = segment_arms(arm, S, PerceptionConfig())
+    seg = segment_arms(arm, S, PerceptionConfig(), changed=np.maximum(arm, shadow))
+    assert [h.tip_mm for h in seg.hands] == [h.tip_mm for h in plain.hands]
+    assert np.array_equal(seg.mask, plain.mask)
+
+
+def test_arm_across_a_stretch_that_looks_like_the_bench_keeps_its_hand() -> None:
+    """A forearm over a jig of its own colour leaves no trace: the hand beyond is still that arm's."""
+    tip = (300.0, 600.0)
+    fg = mask_of([b.arm(600, tip)])
+    fg[round(200 / S) : round(290 / S)] = 0
+    cut = segment_arms(fg, S, PerceptionConfig(arm_gap_mm=0.0))
+    assert len(cut.hands) == 1 and cut.hands[0].tip_mm[1] < 210
+    for changed in (None, fg):
+        seg = segment_arms(fg, S, PerceptionConfig(), changed=changed)
+        assert len(seg.hands) == 1
+        assert np.hypot(seg.hands[0].tip_mm[0] - tip[0], seg.hands[0].tip_mm[1] - tip[1]) < 8.0
+        assert seg.mask[round(550 / S), round(330 / S)]
+    # a wider gap than arm_gap_mm is not bridged
+    fg[round(200 / S) : round(340 / S)] = 0
+    assert segment_arms(fg, S, PerceptionConfig()).hands[0].tip_mm[1] < 210
+
+
+def test_pieces_beside_an_arm_too_small_or_too_far_are_not_joined() -> None:
+    arm = b.arm(600, (300, 400))
+    plain = segment_arms(mask_of([arm]), S, PerceptionConfig())
+    others = [
+        [(800, 150), (900, 150), (900, 250), (800, 250)],  # beside the arm, not beyond its hand
+        [(250, 440), (290, 440), (290, 480), (250, 480)],  # beyond the hand, but a speck
+        [(200, 580), (300, 580), (300, 680), (200, 680)],  # beyond the hand, too far
+    ]
+    for other in others:
+        seg = segment_arms(mask_of([arm, other]), S, PerceptionConfig())
+        assert [h.tip_mm for h in seg.hands] == [h.tip_mm for h in plain.hands]
+        assert np.array_equal(seg.mask, plain.mask)
+
+
+def test_an_edge_region_of_shadow_like_change_with_specks_of_foreground_is_no_arm() -> None:
+    shadow = mask_of([[(500, 0), (700, 0), (700, 300), (500, 300)]])
+    fg = np.zeros_like(shadow)
+    fg[2:8, round(600 / S) : round(600 / S) + 6] = 255
+    seg = segment_arms(fg, S, PerceptionConfig(), changed=np.maximum(shadow, fg))
+    assert seg.hands == () and not seg.mask.any()
+
+
+def test_a_sleeve_without_foreground_continues_the_arm_of_the_frame_before() -> None:
+    """Where none of the sleeve passes as foreground, its shadow-like change leads from the edge to the
+    hand only for an arm that was there in the last frame: it continues an arm, it begins none."""
+    tip = (300.0, 600.0)
+    whole = mask_of([b.arm(600, tip)])
+    fg = whole.copy()
+    fg[: round(330 / S)] = 0  # the sleeve, then a stretch that looks like the bench
+    fg[:10, 295:300] = 255  # a speck of the sleeve passes as foreground
+    changed = whole.copy()
+    changed[round(250 / S) : round(330 / S)] = 0
+    assert segment_arms(fg, S, PerceptionConfig(), changed=changed).hands == ()
+    seg = segment_arms(fg, S, PerceptionConfig(), changed=changed, previous=whole)
+    assert len(seg.hands) == 1
+    assert np.hypot(seg.hands[0].tip_mm[0] - tip[0], seg.hands[0].tip_mm[1] - tip[1]) < 8.0
+    # the arm of the frame before elsewhere: nothing to continue
+    away = mask_of([b.arm(1000, (1100, 300))])
+    assert segment_arms(fg, S, PerceptionConfig(), changed=changed, previous=away).hands == ()
+
+
+def test_specks_of_foreground_in_the_shadow_joined_to_an_arm_do_not_move_its_tip() -> None:
+    """The shadow-like change joined to an arm (its shadow on a light part) holds specks of sensor noise
+    that pass as foreground, some further from the edge than the hand: the tip stays at the hand."""
+    tip = (300.0, 400.0)
+    fg = mask_of([b.arm(600, tip)])
+    fg[: round(250 / S)] = 0  # the sleeve: only shadow-like change
+    shade = mask_of([b.arm(600, tip), [(200, 300), (700, 300), (700, 560), (200, 560)]])
+    for x, y in ((220, 540), (680, 550), (650, 530)):
+        fg[round(y / S) : round(y / S) + 2, round(x / S) : round(x / S) + 2] = 255
+    seg = segment_arms(fg, S, PerceptionConfig(), changed=np.maximum(shade, fg))
+    assert len(seg.hands) == 1
+    assert np.hypot(seg.hands[0].tip_mm[0] - tip[0], seg.hands[0].tip_mm[1] - tip[1]) < 8.0
+
+
 def test_someone_leaning_over_the_bench_is_flagged() -> None:
     seg = segment_arms(mask_of([[(200, 0), (1000, 0), (1000, 500), (200, 500)]]), S, PerceptionConfig())
     assert seg.leaning

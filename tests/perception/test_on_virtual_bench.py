@@ -53,7 +53,7 @@ def test_the_wrong_pick_is_an_error_at_once(run: Run) -> None:
     gt = run.bench.ground_truth()
     wrong = next(p for p in gt.picks if p.wrong)
     errors = [e.t for e in run.events if e.kind == "error"]
-    assert errors and 0.0 <= errors[0] - wrong.t_leave <= 0.4
+    assert errors and 0.0 <= errors[0] - wrong.t_leave <= 0.4 + 1e-9  # (12 frames at most; times are floats)
 
 
 def test_the_step_advances_soon_after_its_true_end(run: Run) -> None:

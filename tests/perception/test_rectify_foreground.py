@@ -158,6 +158,60 @@ def test_the_kept_light_envelope_matches_one_computed_afresh(rect: BenchRectifie
         assert np.array_equal(a.ratio, f.ratio)
 
 
+@pytest.mark.parametrize("dim_after", [PerceptionConfig().dim_absorb_after_s, 0.0])
+def test_a_lasting_dimming_joins_the_background_and_leaves_it_when_it_goes(
+    rect: BenchRectifier, dim_after: float
+) -> None:
+    """A light part absorbed, then taken off: the bench there looks evenly darker than the model, like a
+    shadow, so it is never foreground and was never absorbed either. Where it lasts (a strip of seat left
+    uncovered when the next part is set down a few mm off) it joined the fingers' shadow into foreground
+    beyond the fingertips. A lasting dimming now joins the background; when it goes (a shadow moving
+    off, the part put back) the model from before it is back at once, with no foreground ghost.
+    (dim_after = 0 is the old model, which never absorbed it: it must fail the first check.)"""
+    fg = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig(dim_absorb_after_s=dim_after))
+    bench = b.SyntheticBench()
+    seat = [(560, 280), (760, 280), (760, 440), (560, 440)]
+    pj = b.projector_image([(30, 540, 200, 140)])
+    t = 0.0
+    run(fg, rect, bench.camera_image(pj), pj, t)
+    bench.place(seat, (2.2, 2.2, 2.0))  # a light housing on the (darker) seat
+    for _ in range(25):
+        t += 1 / 30
+        run(fg, rect, bench.camera_image(pj), pj, t)
+    assert fg.background[180, 330, 0] > 2.0  # absorbed
+    bench.place(seat, (1.0, 1.0, 1.0))  # taken off: a lasting dimming of the model
+    for _ in range(75):
+        t += 1 / 30
+        res = run(fg, rect, bench.camera_image(pj), pj, t)
+        assert not res.mask[180, 330]
+    absorbed = abs(float(fg.background[180, 330, 0]) - 1.0) < 0.1
+    assert absorbed == (dim_after > 0), fg.background[180, 330]
+    bench.place(seat, (2.2, 2.2, 2.0))  # a housing back: the model from before is back, at once
+    res = run(fg, rect, bench.camera_image(pj), pj, t + 1 / 30)
+    assert np.count_nonzero(res.mask[150:210, 290:370]) == 0
+    assert fg.background[180, 330, 0] > 2.0
+
+
+def test_an_absorbed_shadow_that_moves_off_leaves_no_ghost(rect: BenchRectifier) -> None:
+    fg = ForegroundModel(rect.black, rect.contrast, 2.0, PerceptionConfig())
+    bench = b.SyntheticBench()
+    spot = [(300, 300), (420, 300), (420, 400), (300, 400)]
+    pj = b.projector_image([(30, 540, 200, 140)])
+    t = 0.0
+    run(fg, rect, bench.camera_image(pj), pj, t)
+    bench.place(spot, (0.55, 0.55, 0.55))  # a shadow resting there
+    for _ in range(90):
+        t += 1 / 30
+        res = run(fg, rect, bench.camera_image(pj), pj, t)
+        assert not res.mask[175, 180]
+    assert float(fg.background[175, 180, 1]) < 0.7  # it joined the background
+    bench.place(spot, (1.0, 1.0, 1.0))  # gone: evenly brighter than the model
+    pj2 = b.projector_image([(250, 250, 250, 200)])  # under another projection, too
+    res = run(fg, rect, bench.camera_image(pj2), pj2, t + 1 / 30)
+    assert np.count_nonzero(res.mask[150:200, 150:210]) == 0
+    assert abs(float(fg.background[175, 180, 1]) - 1.0) < 0.1
+
+
 def test_the_projection_warped_in_part_matches_one_warped_afresh() -> None:
     """Only the bench px a change of the projector image reaches are warped again: after many small
     changes (at the borders too, one off the bench), a large one and none, the result equals warping the
