@@ -107,11 +107,9 @@ class ViewAligner:
         left out of the refined match: when the bench is knocked under camera and projector, our light
         stays put in the view while the bench moves, and would pull the match towards no shift."""
         g_obs = cv2.cvtColor(observed, cv2.COLOR_BGR2GRAY).astype(np.float32)
-        g_pred = cv2.cvtColor(np.minimum(predicted, 255.0).astype(np.float32), cv2.COLOR_BGR2GRAY)
-        cover = cv2.dilate(hand_mask, self._hand_kernel) > 0
-        g_obs[cover] = g_pred[cover]
-        if exclude is not None:
-            cover |= exclude > 0
+        g_pred = cv2.cvtColor(np.minimum(predicted, 255.0).astype(np.float32, copy=False), cv2.COLOR_BGR2GRAY)
+        hands = cv2.dilate(hand_mask, self._hand_kernel)
+        cv2.copyTo(g_pred, hands, g_obs)  # (as g_obs[hands > 0] = ..., several times quicker)
         a = cv2.resize(g_pred, self._small, interpolation=cv2.INTER_AREA)
         b = cv2.resize(g_obs, self._small, interpolation=cv2.INTER_AREA)
         # a first guess by phase correlation over the whole view (hands filled in: they pull it a little
@@ -124,6 +122,9 @@ class ViewAligner:
         if float(np.hypot(sx, sy)) * scale < 0.4 * self.cfg.align_threshold_mm:
             return np.array([sx, sy], np.float64) * scale  # in line (the usual case): no need to refine
         # ... refined by ECC on the pixels that count, jigs left out (robust to the light's gain and offset)
+        cover = hands > 0
+        if exclude is not None:
+            cover |= exclude > 0
         valid = cv2.resize((~cover).astype(np.uint8) * 255, self._small, interpolation=cv2.INTER_NEAREST)
         if light is not None:  # where the light has edges, as predicted and as far as the guess moves them
             lvl = cv2.resize(np.max(light, axis=2), self._small, interpolation=cv2.INTER_AREA)

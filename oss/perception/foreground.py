@@ -483,7 +483,8 @@ class ForegroundModel:
         static |= result.saturated  # no measure there: does not break a static run, is never taken
         # off the model: foreground, or an even dimming taken for a shadow (see the docstring)
         bg, ft = self.background, np.float32(cfg.fit_tol)
-        off = cv2.inRange(smooth, bg - ft * bg, bg + ft * bg) == 0
+        d = ft * bg
+        off = cv2.inRange(smooth, bg - d, bg + d) == 0
         off &= ~result.saturated
         free = static & ~near_hand
         candidate = fg & free
