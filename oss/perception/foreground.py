@@ -254,17 +254,35 @@ class ForegroundModel:
             return out
         i = _flat(nz, out.shape[1])
         g = gain.astype(np.float32)
-        a, b, o, t = _rows(ambient, i), _rows(bg, i), _rows(obs, i), _rows(thr, i)
-        lo = np.minimum((a + _rows(envelope[0], i) * g) * b, np.float32(SATURATED)) - t
-        hi = (a + _rows(envelope[1], i) * g) * b + t
-        off = np.flatnonzero(((o < lo) | (o > hi)).any(axis=1))
-        if shadows and self.cfg.shadow_min_ratio < 1.0 and off.size:
-            sh = shadow_like(o[off], _rows(expect, i[off]), self.cfg)
-            if shadow is not None:
-                shadow.reshape(-1)[i[off[sh]]] = True
-            off = off[~sh]
+        band = (_rows(expect, i), _rows(thr, i))
+        envelope_at = (_rows(envelope[0], i) * g, _rows(envelope[1], i) * g)
+        off, sh = self._off_at(_rows(obs, i), _rows(ambient, i), _rows(bg, i), band, envelope_at, shadows)
+        if shadow is not None:
+            shadow.reshape(-1)[i[sh]] = True
         out.reshape(-1)[i[off]] = True
         return out
+
+    def _off_at(
+        self,
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        bg: np.ndarray,
+        band: tuple[np.ndarray, np.ndarray],
+        envelope: tuple[np.ndarray, np.ndarray],
+        shadows: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For N pixels (N×3 rows; ``band``: the expected view and its noise threshold, ``envelope``: the
+        light's min and max there): the indices of those outside the band widened by the envelope, and of
+        those outside it only by an even dimming (a shadow, left out of the first unless ``shadows`` is
+        False). Float32 step by step as ``_outside`` over the whole image."""
+        expect, thr = band
+        lo = np.minimum((ambient + envelope[0]) * bg, np.float32(SATURATED)) - thr
+        hi = (ambient + envelope[1]) * bg + thr
+        off = np.flatnonzero(((obs < lo) | (obs > hi)).any(axis=1))
+        if not (shadows and self.cfg.shadow_min_ratio < 1.0 and off.size):
+            return off, off[:0]
+        sh = shadow_like(obs[off], expect[off], self.cfg)
+        return off[~sh], off[sh]
 
     def _also_outside(
         self,
@@ -290,13 +308,10 @@ class ForegroundModel:
         amb, bg, o = _rows(ambient, at), _rows(self.background, at), _rows(obs, at)
         expect = np.minimum((amb + mid) * bg, np.float32(SATURATED))
         thr = expect * np.float32(self.cfg.fg_rel) + np.float32(self.cfg.fg_abs_grey)
-        lo = np.minimum((amb + low) * bg, np.float32(SATURATED)) - thr
-        hi = (amb + high) * bg + thr
-        out = ((o < lo) | (o > hi)).any(axis=1)
-        if self.cfg.shadow_min_ratio < 1.0 and out.any():
-            k = np.flatnonzero(out)
-            out[k[shadow_like(o[k], expect[k], self.cfg)]] = False
-        fg.reshape(-1)[at[~out]] = False
+        off, _ = self._off_at(o, amb, bg, (expect, thr), (low, high))
+        keep = np.zeros(len(at), bool)
+        keep[off] = True
+        fg.reshape(-1)[at[~keep]] = False
 
     def _envelope(self, dp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``dp`` and its min and max over the envelope."""
