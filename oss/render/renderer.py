@@ -100,17 +100,12 @@ class Renderer:
         self.layout = L.PanelLayout.fit(
             instruction.bench.width_mm, instruction.bench.depth_mm, self.scene.min_zone_y(), hand
         )
-        self._proj = _View(
-            Canvas(calibration.proj_from_bench, calibration.projector_size),
-            self.scene,
-            self.layout,
-            self.named,
-        )
+        self.follow_projector(calibration)  # the projector view
         self._bench: dict[tuple[float, bool], _View] = {}
 
     def follow_projector(self, calibration: Calibration) -> None:
-        """The projection moved over the bench (perception saw the bench knocked): draw with
-        ``calibration``'s projector mapping from now on (the static layers are drawn again)."""
+        """Draw with ``calibration``'s projector mapping from now on (the static layers are drawn again):
+        at the start, and when the projection moved over the bench (perception saw the bench knocked)."""
         self.calibration = calibration
         self._proj = _View(
             Canvas(calibration.proj_from_bench, calibration.projector_size), self.scene, self.layout, self.named
