@@ -16,6 +16,17 @@ from oss.sim.scenario import load_scenario
 from tests.perception.simloop import station_calibration
 
 
+def _on_bench(max_cycles: int | None = None) -> tuple[VirtualBench, Perception, Renderer, StepEngine]:
+    """led_basic on the virtual bench, with a station's perception, renderer and (started) engine."""
+    sc = load_scenario("led_basic")
+    ins = sc.load_instruction()
+    vb = VirtualBench(sc, ins)
+    cal = station_calibration(vb)
+    eng = StepEngine(ins, sc.variant, max_cycles=max_cycles)
+    eng.start(0.0)
+    return vb, Perception(ins, cal, sc.variant), Renderer(ins, cal, sc.variant), eng
+
+
 def test_shifted_calibration_moves_the_view_by_the_shift() -> None:
     sc = load_scenario("led_basic")
     vb = VirtualBench(sc, sc.load_instruction())
@@ -23,19 +34,14 @@ def test_shifted_calibration_moves_the_view_by_the_shift() -> None:
     moved = shifted_calibration(cal, 2.5, -1.0)
     p = np.array([[400.0, 300.0]])
     # the old calibration's view of p + (2.5, -1) is where the new one puts p
-    np.testing.assert_allclose(moved.bench_to_camera(p), cal.bench_to_camera(p + np.array([2.5, -1.0])), atol=1e-6)
+    np.testing.assert_allclose(
+        moved.bench_to_camera(p), cal.bench_to_camera(p + np.array([2.5, -1.0])), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("dx,dy", [(3.0, 0.0), (-2.0, 2.5)])
 def test_a_bumped_camera_is_realigned_once_and_stays_in_line(dx: float, dy: float) -> None:
-    sc = load_scenario("led_basic")
-    ins = sc.load_instruction()
-    vb = VirtualBench(sc, ins)
-    cal = station_calibration(vb)
-    per = Perception(ins, cal, sc.variant)
-    rend = Renderer(ins, cal, sc.variant)
-    eng = StepEngine(ins, sc.variant)
-    eng.start(0.0)
+    vb, per, rend, eng = _on_bench()
     obs = None
     bump_at = 45
     realigned: list[tuple[int, object]] = []
@@ -74,14 +80,7 @@ def test_a_knocked_bench_moves_the_projection_too_and_both_are_followed() -> Non
     """Camera and projector hang on one frame: knock the bench under them and the projection lands off
     its place as much as the view does. Following the camera alone left our own light off its
     prediction along every projected edge: seams taken for foreground, a zone's look changed."""
-    sc = load_scenario("led_basic")
-    ins = sc.load_instruction()
-    vb = VirtualBench(sc, ins)
-    cal = station_calibration(vb)
-    per = Perception(ins, cal, sc.variant)
-    rend = Renderer(ins, cal, sc.variant)
-    eng = StepEngine(ins, sc.variant)
-    eng.start(0.0)
+    vb, per, rend, eng = _on_bench()
     obs = None
     bump_at = 45
     realigned = []
@@ -129,18 +128,11 @@ def test_a_knocked_bench_moves_the_projection_too_and_both_are_followed() -> Non
     # and our own light is not foreground: right after the correction (before anything left could be
     # taken into the background), no more stray foreground than before the knock
     k = realigned_at[0]
-    assert max(stray[k + 1 : k + 11]) <= max(stray[bump_at - 20 : bump_at]) + 100, (stray[bump_at - 20 :])
+    assert max(stray[k + 1 : k + 11]) <= max(stray[bump_at - 20 : bump_at]) + 100, stray[bump_at - 20 :]
 
 
 def test_hands_moving_over_the_bench_are_not_a_camera_shift() -> None:
-    sc = load_scenario("led_basic")
-    ins = sc.load_instruction()
-    vb = VirtualBench(sc, ins)
-    cal = station_calibration(vb)
-    per = Perception(ins, cal, sc.variant)
-    rend = Renderer(ins, cal, sc.variant)
-    eng = StepEngine(ins, sc.variant, max_cycles=1)
-    eng.start(0.0)
+    vb, per, rend, eng = _on_bench(max_cycles=1)
     obs = None
     hands_seen = 0
     while vb.t < 12.0:  # the operator takes the housing, puts it in the jig, takes the pad ...
@@ -157,16 +149,9 @@ def test_hands_moving_over_the_bench_are_not_a_camera_shift() -> None:
 
 
 def test_a_jig_pushed_aside_is_not_a_camera_shift() -> None:
-    sc = load_scenario("led_basic")
-    ins = sc.load_instruction()
-    vb = VirtualBench(sc, ins)
-    cal = station_calibration(vb)
-    per = Perception(ins, cal, sc.variant)
-    rend = Renderer(ins, cal, sc.variant)
-    eng = StepEngine(ins, sc.variant)
-    eng.start(0.0)
+    vb, per, rend, eng = _on_bench()
     obs = None
-    fid = next(iter(ins.fixtures))
+    fid = next(iter(per.instruction.fixtures))
     for i in range(100):
         if i == 30:  # as the scenario deviation move_jig does
             x, y, a = vb.poses[fid]
