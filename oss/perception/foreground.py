@@ -61,23 +61,25 @@ def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     return [np.ones_like(x), x, y, x * x, x * y, y * y]
 
 
-def _fit_gains(
-    o: np.ndarray, b: np.ndarray, dp: np.ndarray, keep: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> np.ndarray:
-    """Per channel least squares ``o ≈ A(x, y)·b + g·dp`` on ``keep`` samples, A quadratic over the bench
-    (a lamp lights one side more), ridge towards A = 1, g = 1; one robust pass. Returns 3×7 coefficients
-    (six of A, then g)."""
+def _unit_gains() -> np.ndarray:
+    """The light's gains as calibrated (A = 1, g = 1), in ``_fit_gains``'s layout."""
     coef = np.zeros((3, 7), np.float64)
     coef[:, 0] = coef[:, 6] = 1.0
-    idx = np.flatnonzero(keep.ravel())
-    if idx.size < 50:
+    return coef
+
+
+def _fit_gains(os_: np.ndarray, bs: np.ndarray, ds: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Per channel least squares ``o ≈ A(x, y)·b + g·dp`` on N samples (``os_``, ``bs``, ``ds``: N×3
+    rows of the view, of the ambient-lit bench and of the projected light; ``basis``: 6×N float64, the
+    ``_basis`` at their places), A quadratic over the bench (a lamp lights one side more), ridge towards
+    A = 1, g = 1; one robust pass. Returns 3×7 coefficients (six of A, then g)."""
+    coef = _unit_gains()
+    n = len(os_)
+    if n < 50:
         return coef
-    # the samples as contiguous N×3 rows (indexing strided views channel by channel is several times slower)
-    os_, bs, ds = (_rows(a, idx) for a in (o, b, dp))
-    basis = np.stack(_basis(x.ravel()[idx], y.ravel()[idx])).astype(np.float64)  # 6×N
     prior = np.array([1.0, 0, 0, 0, 0, 0, 1.0])
     ridge = np.eye(7)
-    cols = np.empty((7, idx.size), np.float64)  # the design matrix, transposed: rows contiguous
+    cols = np.empty((7, n), np.float64)  # the design matrix, transposed: rows contiguous
 
     def solve(ata: np.ndarray, atb: np.ndarray) -> np.ndarray:
         lam = 1e-3 * float(np.trace(ata)) / 7.0 + 1e-6
@@ -91,7 +93,7 @@ def _fit_gains(
         coef[c] = solve(ata, atb)
         res = np.abs(oc - coef[c] @ cols)
         out = res > 3.0 * max(float(np.median(res)) * 1.4826, 2.0)
-        if idx.size - int(np.count_nonzero(out)) >= 50:
+        if n - int(np.count_nonzero(out)) >= 50:
             # refit on the inliers: the outliers (a few) taken out of the sums rather than all re-summed
             mo, ro = cols[:, out], oc[out]
             coef[c] = solve(ata - mo @ mo.T, atb - mo @ ro)
@@ -122,6 +124,13 @@ def _rows(img: np.ndarray, flat: np.ndarray) -> np.ndarray:
     return np.take(np.ascontiguousarray(img).reshape(-1, img.shape[-1]), flat, axis=0)
 
 
+def _times(rows: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """``rows · gain`` for N×3 rows and 3 channel gains (float32), as a flat product: numpy broadcasts
+    over a last axis of 3 slowly."""
+    n = len(rows)
+    return (np.ascontiguousarray(rows).reshape(-1) * np.tile(gain, n)).reshape(n, 3)
+
+
 def _put(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> None:
     """``dst[where] = src[where]`` for H×W(×C) images and a bool H×W ``where``, in place (several times
     quicker than through the mask)."""
@@ -134,6 +143,14 @@ def _restart(since: np.ndarray, keep: np.ndarray, t: float) -> np.ndarray:
     out = np.full_like(since, np.float32(t))
     cv2.copyTo(since, keep.view(np.uint8), out)
     return out
+
+
+def _saturated(bench: np.ndarray) -> np.ndarray:
+    """bool: some channel of the BGR uint8 ``bench`` at the camera's ceiling (≥ SATURATED − 5)."""
+    if bench.dtype != np.uint8 or bench.ndim != 3 or bench.shape[2] != 3:
+        return np.asarray(channel_max(bench) >= SATURATED - 5.0)
+    below = np.full(3, int(SATURATED) - 6, np.uint8)
+    return np.asarray(cv2.inRange(bench, np.zeros(3, np.uint8), below) == 0)
 
 
 def channel_max(img: np.ndarray) -> np.ndarray:
@@ -183,6 +200,7 @@ class ForegroundModel:
         self._dimmed = np.zeros((h, w), bool)  # background holds an absorbed dimming; ...
         self._undimmed = np.ones((h, w, 3), np.float32)  # ... the model from before it
         self._started = False
+        self._bg_band: tuple[np.ndarray, np.ndarray] | None = None  # see _fit_band
         k = 2 * config.envelope_px + 1
         self._env_kernel = np.ones((k, k), np.uint8)
         r = max(1, round(config.hand_clear_mm / mm_per_px))
@@ -193,6 +211,7 @@ class ForegroundModel:
         gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
         self._gx, self._gy = (gx + 0.5) / w * 2 - 1, (gy + 0.5) / h * 2 - 1
         cy, cx = np.mgrid[0 : max(2, h // 8), 0 : max(2, w // 8)].astype(np.float32)
+        self._sample_basis: tuple[int, np.ndarray] | None = None  # the fit's basis on its sample grid
         self._coarse_basis = _basis((cx + 0.5) / cx.shape[1] * 2 - 1, (cy + 0.5) / cy.shape[0] * 2 - 1)
 
     def _outside(
@@ -204,16 +223,18 @@ class ForegroundModel:
         shadow: np.ndarray | None = None,
         shadows: bool = True,
         gain: np.ndarray | None = None,
+        lit: np.ndarray | None = None,
     ) -> np.ndarray:
         """bool mask: ``obs`` outside the expected ``(ambient + light) · bg`` ± noise. ``light`` is the
         projected light and its min and max over neighbours (blur, misregistration); the camera clips.
         Off it only by an even dimming (a shadow) is not outside (unless ``shadows`` is False); those
         pixels are set in ``shadow``. With ``gain``, the min and max are not yet times it: they only
         widen the band around the expected view, so they are worked out (times ``gain``) only where the
-        view is outside that view ± noise, a small part of the bench: the same result for less work."""
+        view is outside that view ± noise, a small part of the bench: the same result for less work.
+        ``lit``: ``ambient + light[0]``, if the caller has it already."""
         cfg = self.cfg
         mid, low, high = light
-        expect = np.minimum(cv2.multiply(cv2.add(ambient, mid), bg), SATURATED)
+        expect = np.minimum(cv2.multiply(cv2.add(ambient, mid) if lit is None else lit, bg), SATURATED)
         thr = expect * np.float32(cfg.fg_rel) + np.float32(cfg.fg_abs_grey)  # (cv2 scalars: channel 0 only)
         if gain is not None:
             return self._outside_band(obs, ambient, (low, high), bg, expect, thr, gain, shadow, shadows)
@@ -255,7 +276,7 @@ class ForegroundModel:
         i = _flat(nz, out.shape[1])
         g = gain.astype(np.float32)
         band = (_rows(expect, i), _rows(thr, i))
-        envelope_at = (_rows(envelope[0], i) * g, _rows(envelope[1], i) * g)
+        envelope_at = (_times(_rows(envelope[0], i), g), _times(_rows(envelope[1], i), g))
         off, sh = self._off_at(_rows(obs, i), _rows(ambient, i), _rows(bg, i), band, envelope_at, shadows)
         if shadow is not None:
             shadow.reshape(-1)[i[sh]] = True
@@ -278,7 +299,9 @@ class ForegroundModel:
         expect, thr = band
         lo = np.minimum((ambient + envelope[0]) * bg, np.float32(SATURATED)) - thr
         hi = (ambient + envelope[1]) * bg + thr
-        off = np.flatnonzero(((obs < lo) | (obs > hi)).any(axis=1))
+        n = len(obs)
+        inside = cv2.inRange(*(np.ascontiguousarray(a).reshape(n, 1, 3) for a in (obs, lo, hi)))
+        off = np.flatnonzero(inside.reshape(-1) == 0)  # some channel below lo or above hi
         if not (shadows and self.cfg.shadow_min_ratio < 1.0 and off.size):
             return off, off[:0]
         sh = shadow_like(obs[off], expect[off], self.cfg)
@@ -304,7 +327,7 @@ class ForegroundModel:
         at = (ly + y0) * fg.shape[1] + (lx + x0)  # flat indices: gathering rows is quick, 2-D indexing not
         li = ly * local.shape[1] + lx
         g = gain.astype(np.float32)
-        mid, low, high = (_rows(a, li) * g for a in light)
+        mid, low, high = (_times(_rows(a, li), g) for a in light)
         amb, bg, o = _rows(ambient, at), _rows(self.background, at), _rows(obs, at)
         expect = np.minimum((amb + mid) * bg, np.float32(SATURATED))
         thr = expect * np.float32(self.cfg.fg_rel) + np.float32(self.cfg.fg_abs_grey)
@@ -345,9 +368,30 @@ class ForegroundModel:
             self._dp_hi[oy0:oy1, ox0:ox1] = cv2.dilate(win, self._env_kernel)[inner]
         return self._dp, self._dp_lo, self._dp_hi
 
+    def _fit(self, obs: np.ndarray, dp: np.ndarray) -> np.ndarray:
+        """The light's gains (``_fit_gains``) on every ``gain_sample_step``-th px of the fit's pixels (those
+        the last ``update_background`` chose). Only those samples are gathered (as N×3 rows: quick) and
+        multiplied, the same float32 products as over the whole sample grid."""
+        s = self.cfg.gain_sample_step
+        h, w = obs.shape[:2]
+        if self._sample_basis is None or self._sample_basis[0] != s:
+            gx, gy = self._gx[::s, ::s].ravel(), self._gy[::s, ::s].ravel()
+            self._sample_basis = (s, np.stack(_basis(gx, gy)).astype(np.float64))
+        keep = self._bg_mask[::s, ::s]
+        k = np.flatnonzero(keep.ravel())
+        if k.size < 50:
+            return _unit_gains()
+        sw = keep.shape[1]
+        at = (k // sw) * (s * w) + (k % sw) * s  # their flat indices in the whole image
+        bg = _rows(self.background, at)
+        bs = _rows(self.black, at) * bg
+        ds = _rows(dp, at) * bg
+        return _fit_gains(_rows(obs, at), bs, ds, np.take(self._sample_basis[1], k, axis=1))
+
     def reset(self) -> None:
         """Forget everything learnt about the bench (e.g. after recalibration)."""
         self.background[:] = 1.0
+        self._bg_band = None
         self._bg_mask[:] = True
         self._dimmed[:] = False
         self._prev_ratio = None
@@ -386,16 +430,7 @@ class ForegroundModel:
             else:
                 prev_env = self._envelope(self.contrast[sub] * prev[sub])
         dp, dp_lo, dp_hi = self._light_envelope(proj, changed)
-        s = cfg.gain_sample_step
-        bg_s = self.background[::s, ::s]
-        gains = _fit_gains(
-            obs[::s, ::s],
-            self.black[::s, ::s] * bg_s,
-            dp[::s, ::s] * bg_s,
-            self._bg_mask[::s, ::s],
-            self._gx[::s, ::s],
-            self._gy[::s, ::s],
-        )
+        gains = self._fit(obs, dp)
         g = gains[:, 6].astype(np.float32)
         field = np.stack(
             [
@@ -405,13 +440,15 @@ class ForegroundModel:
             axis=2,
         ).astype(np.float32)
         h, w = obs.shape[:2]
-        gain_map = np.clip(cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR), 0.2, 5.0)
+        gain_map = cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+        if not (float(field.min()) > 0.21 and float(field.max()) < 4.9):  # (interpolated: within its range)
+            gain_map = np.clip(gain_map, 0.2, 5.0)
         ambient = cv2.multiply(self.black, gain_map)
         light = (_scaled(dp, g), dp_lo, dp_hi)  # (the min and max times g only where needed)
         empty = cv2.add(ambient, light[0])  # what the camera should see of the empty bench now
         ratio = cv2.divide(obs, np.maximum(empty, np.float32(1.0)))
         shadow = np.zeros(obs.shape[:2], bool)
-        fg = self._outside(obs, ambient, light, self.background, shadow, gain=g)
+        fg = self._outside(obs, ambient, light, self.background, shadow, gain=g, lit=empty)
         if sub is not None:  # only the foreground there is looked at again, under the previous projection
             self._also_outside(fg, sub, obs, ambient, prev_env, g)
         restored = self._undim(fg, obs, ambient, light, g)
@@ -429,7 +466,7 @@ class ForegroundModel:
             )
         self._prev_proj = proj
         return ForegroundResult(
-            mask, ratio, gains, channel_max(bench) >= SATURATED - 5.0, empty, changed_mask, fg | shadow, restored, ambient
+            mask, ratio, gains, _saturated(bench), empty, changed_mask, fg | shadow, restored, ambient
         )
 
     def _undim(
@@ -474,6 +511,33 @@ class ForegroundModel:
         out = self._outside(bench.astype(np.float32), result.ambient, light, self.background, shadows=False)
         return int(np.count_nonzero(out & where))
 
+    def _set_background(self, src: np.ndarray, where: np.ndarray) -> None:
+        """``background[where] = src[where]``, with ``_fit_band`` kept up to date there (usually a few px
+        scattered over the bench)."""
+        _put(self.background, src, where)
+        if self._bg_band is None:
+            return
+        nz = cv2.findNonZero(where.view(np.uint8))
+        if nz is None:
+            return
+        if len(nz) > where.size // 8:
+            self._bg_band = None  # much of it: redone as a whole when next asked
+            return
+        i = _flat(nz, where.shape[1])
+        bg = _rows(self.background, i)
+        d = np.float32(self.cfg.fit_tol) * bg
+        for band, rows in zip(self._bg_band, (bg - d, bg + d), strict=True):
+            band.reshape(-1, 3)[i] = rows
+
+    def _fit_band(self) -> tuple[np.ndarray, np.ndarray]:
+        """The background ± ``fit_tol`` of it: the view within it fits the model. Kept until the background
+        changes (it seldom does: a part placed, a dimming absorbed)."""
+        if self._bg_band is None:
+            bg = self.background
+            d = np.float32(self.cfg.fit_tol) * bg
+            self._bg_band = (bg - d, bg + d)
+        return self._bg_band
+
     def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the
         next light-gain fit: the clear bench that looks as the model says. A view off the model by more
@@ -497,20 +561,18 @@ class ForegroundModel:
             static = cv2.inRange(smooth, self._prev_ratio - tol, self._prev_ratio + tol) > 0
         static |= result.saturated  # no measure there: does not break a static run, is never taken
         # off the model: foreground, or an even dimming taken for a shadow (see the docstring)
-        bg, ft = self.background, np.float32(cfg.fit_tol)
-        d = ft * bg
-        off = cv2.inRange(smooth, bg - d, bg + d) == 0
+        off = cv2.inRange(smooth, *self._fit_band()) == 0
         off &= ~result.saturated
         free = static & ~near_hand
         candidate = fg & free
         self._static_since = _restart(self._static_since, candidate, t)
         absorb = candidate & (t - self._static_since >= cfg.absorb_after_s) & ~result.saturated
         if absorb.any():
-            _put(self.background, ratio, absorb)
+            self._set_background(ratio, absorb)
             self._dimmed &= ~absorb
             off &= ~absorb
         if result.restored is not None:
-            _put(self.background, self._undimmed, result.restored)
+            self._set_background(self._undimmed, result.restored)
             self._dimmed &= ~result.restored
         if cfg.dim_absorb_after_s > 0 and result.off is not None:
             # (off the model in any way: a dimming not quite even is a shadow or foreground frame by frame,
@@ -522,7 +584,7 @@ class ForegroundModel:
                 first = take & ~self._dimmed
                 _put(self._undimmed, self.background, first)
                 self._dimmed |= take
-                _put(self.background, ratio, take)
+                self._set_background(ratio, take)
                 off &= ~take
         clear = ~(fg | near_hand)
         fit = clear & ~off
@@ -530,5 +592,6 @@ class ForegroundModel:
             fit = clear  # most of the bench is off: the light changed, the fit must follow it
         if cfg.drift_rate > 0:
             cv2.accumulateWeighted(ratio, self.background, cfg.drift_rate, fit.astype(np.uint8))
+            self._bg_band = None
         self._bg_mask = fit
         self._prev_ratio = smooth

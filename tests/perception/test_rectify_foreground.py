@@ -21,7 +21,16 @@ def rect() -> BenchRectifier:
 def run(fg: ForegroundModel, rect: BenchRectifier, cam: np.ndarray, pj: np.ndarray | None, t: float):
     res = fg.segment(rect.rectify(cam), rect.projection(pj))
     fg.update_background(res, np.zeros_like(res.mask), t)
+    assert_fit_band_fresh(fg)
     return res
+
+
+def assert_fit_band_fresh(fg: ForegroundModel) -> None:
+    """The background ± fit_tol band, kept between frames and patched where the background changed,
+    equals one computed afresh (the tests that absorb parts and dimmings run through here)."""
+    lo, hi = fg._fit_band()
+    d = np.float32(fg.cfg.fit_tol) * fg.background
+    assert np.array_equal(lo, fg.background - d) and np.array_equal(hi, fg.background + d)
 
 
 def test_rectified_bench_shows_bench_points_where_expected(rect: BenchRectifier) -> None:
