@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+
 import numpy as np
 import pytest
 
@@ -76,3 +79,41 @@ def test_wrong_frame_size_is_an_actionable_error() -> None:
     per = Perception(b.instruction(), b.calibration())
     with pytest.raises(OssError, match="calibrated resolution"):
         per.process(Frame(np.zeros((480, 640, 3), np.uint8), 0.0, 0), None)
+
+
+def test_the_work_beside_on_the_worker_thread_gives_the_same_observations() -> None:
+    """The projection's warp and the marker search run on a worker thread beside the rest of the frame:
+    they do run there, and every observation equals that of the same work done one after the other."""
+    ins = b.instruction()
+    cal = b.calibration()
+    beside, inline = Perception(ins, cal), Perception(ins, cal)
+    threads: set[str] = set()
+    update = beside.markers.update
+
+    def marker_search(img: np.ndarray):  # type: ignore[no-untyped-def]
+        threads.add(threading.current_thread().name)
+        return update(img)
+
+    beside.markers.update = marker_search  # type: ignore[method-assign,assignment]
+
+    def at_once(fn, arg):  # type: ignore[no-untyped-def]
+        done: Future = Future()
+        done.set_result(fn(arg))
+        return done
+
+    inline._beside = at_once  # type: ignore[method-assign,assignment]
+    bench = b.SyntheticBench(seed=4)
+    runs = ins.run_steps()
+    for per in (beside, inline):
+        per.begin_unit()
+        per.begin_run_step(runs[0])
+    for i in range(40):
+        bench.place_marker(7, 600.0 + 3.0 * min(i, 20), 250.0, 40.0)  # the jig pushed along
+        pj = b.projector_image([(30, 540, 200, 140), (400 + 10 * i, 240, 120, 80)])
+        tip = (600 + (130 - 600) * i / 39, 60 + (610 - 60) * i / 39)
+        img = bench.camera_image(pj, arms=[b.arm(600.0, tip)])
+        frame = Frame(img, i / FPS, i, "synthetic")
+        seen = beside.process(frame, pj)
+        assert seen == inline.process(frame, pj), i
+    assert abs(seen.fixtures[0].x_mm - 660.0) < 1.5 and len(seen.hands) == 1
+    assert threads and threading.current_thread().name not in threads
