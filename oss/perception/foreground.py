@@ -15,6 +15,7 @@ does not either).
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import cv2
@@ -54,6 +55,17 @@ class ForegroundResult:
     off: np.ndarray | None = None  # bool: off the model, by an even dimming or not (before clean-up)
     restored: np.ndarray | None = None  # bool: an absorbed dimming went away (see ForegroundModel._undim)
     ambient: np.ndarray | None = None  # float32 H×W×3: the part of ``empty`` that is not our projection
+
+
+@dataclass(frozen=True, eq=False)
+class Look:
+    """``ForegroundModel.look``: the view smoothed, where it held still since the last frame, and where
+    it is off the model by more than ``fit_tol`` (bool H×W each), for one segmentation ``result``."""
+
+    result: ForegroundResult
+    smooth: np.ndarray
+    static: np.ndarray
+    off: np.ndarray
 
 
 def _basis(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
@@ -211,6 +223,8 @@ class ForegroundModel:
         gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
         self._gx, self._gy = (gx + 0.5) / w * 2 - 1, (gy + 0.5) / h * 2 - 1
         cy, cx = np.mgrid[0 : max(2, h // 8), 0 : max(2, w // 8)].astype(np.float32)
+        # a thread to share pixel-by-pixel work with (``_outside_in_halves``), if the owner has one
+        self.worker: Executor | None = None
         self._sample_basis: tuple[int, np.ndarray] | None = None  # the fit's basis on its sample grid
         self._coarse_basis = _basis((cx + 0.5) / cx.shape[1] * 2 - 1, (cy + 0.5) / cy.shape[0] * 2 - 1)
 
@@ -252,6 +266,34 @@ class ForegroundModel:
                 if shadow is not None:
                     shadow.reshape(-1)[sh] = True
         return np.asarray(out)
+
+    def _outside_in_halves(
+        self,
+        obs: np.ndarray,
+        ambient: np.ndarray,
+        light: tuple[np.ndarray, np.ndarray, np.ndarray],
+        shadow: np.ndarray,
+        gain: np.ndarray,
+        lit: np.ndarray,
+    ) -> np.ndarray:
+        """``_outside`` against the background, gain-scaled envelope (see there): pixel by pixel, so the
+        top half of the bench is worked out on ``worker`` (when there is one) while this thread does the
+        bottom half. The same result as all at once."""
+        h = obs.shape[0]
+        if self.worker is None or h < 32:
+            return self._outside(obs, ambient, light, self.background, shadow, gain=gain, lit=lit)
+
+        def half(top: bool) -> np.ndarray:
+            rows = slice(0, h // 2) if top else slice(h // 2, h)
+            part = tuple(a[rows] for a in light)
+            return self._outside(
+                obs[rows], ambient[rows], (part[0], part[1], part[2]), self.background[rows],
+                shadow[rows], gain=gain, lit=lit[rows],
+            )
+
+        upper = self.worker.submit(half, True)
+        lower = half(False)
+        return np.concatenate((upper.result(), lower))
 
     def _outside_band(
         self,
@@ -448,7 +490,7 @@ class ForegroundModel:
         empty = cv2.add(ambient, light[0])  # what the camera should see of the empty bench now
         ratio = cv2.divide(obs, np.maximum(empty, np.float32(1.0)))
         shadow = np.zeros(obs.shape[:2], bool)
-        fg = self._outside(obs, ambient, light, self.background, shadow, gain=g, lit=empty)
+        fg = self._outside_in_halves(obs, ambient, light, shadow, g, empty)
         if sub is not None:  # only the foreground there is looked at again, under the previous projection
             self._also_outside(fg, sub, obs, ambient, prev_env, g)
         restored = self._undim(fg, obs, ambient, light, g)
@@ -538,31 +580,43 @@ class ForegroundModel:
             self._bg_band = (bg - d, bg + d)
         return self._bg_band
 
-    def update_background(self, result: ForegroundResult, hand_mask: np.ndarray, t: float) -> None:
+    def look(self, result: ForegroundResult) -> Look:
+        """The part of ``update_background`` that needs only the segmentation (not the hands): it may be
+        worked out beside the hand detection and handed to ``update_background``. The model is not
+        changed here."""
+        smooth = cv2.blur(result.ratio, (5, 5))  # static = stable beyond sensor noise
+        if self._prev_ratio is None:
+            static = np.zeros(result.mask.shape, bool)
+        else:
+            tol = np.float32(self.cfg.static_tol)
+            static = cv2.inRange(smooth, self._prev_ratio - tol, self._prev_ratio + tol) > 0
+        static |= result.saturated  # no measure there: does not break a static run, is never taken
+        # off the model: foreground, or an even dimming taken for a shadow (see update_background)
+        off = cv2.inRange(smooth, *self._fit_band()) == 0
+        off &= ~result.saturated
+        return Look(result, smooth, static, off)
+
+    def update_background(
+        self, result: ForegroundResult, hand_mask: np.ndarray, t: float, look: Look | None = None
+    ) -> None:
         """Absorb static foreground away from hands; follow slow drift elsewhere; choose the pixels of the
         next light-gain fit: the clear bench that looks as the model says. A view off the model by more
         than ``fit_tol`` is left out even when it is not foreground because it looks like a shadow (an even
         dimming): a light part taken off a darker jig looks just like one, and kept in the fit it pulled
         the projector's gain off whenever light was projected onto it (the view of that spot then flipped
         with the projection, and with it the part presence judged there). A dimming is not absorbed: a
-        grey sleeve looks like one too, and a resting arm must not become part of the bench."""
+        grey sleeve looks like one too, and a resting arm must not become part of the bench.
+        ``look``: ``self.look(result)``, if the caller has worked it out already."""
         cfg = self.cfg
+        if look is None or look.result is not result:
+            look = self.look(result)
+        smooth, static, off = look.smooth, look.static, look.off
         near_hand = cv2.dilate(hand_mask, self._clear_kernel) > 0
         fg = result.mask > 0
         ratio = result.ratio
-        smooth = cv2.blur(ratio, (5, 5))  # static = stable beyond sensor noise
         if not self._started:
             self._static_since[:] = t
             self._started = True
-        if self._prev_ratio is None:
-            static = np.zeros(fg.shape, bool)
-        else:
-            tol = np.float32(cfg.static_tol)
-            static = cv2.inRange(smooth, self._prev_ratio - tol, self._prev_ratio + tol) > 0
-        static |= result.saturated  # no measure there: does not break a static run, is never taken
-        # off the model: foreground, or an even dimming taken for a shadow (see the docstring)
-        off = cv2.inRange(smooth, *self._fit_band()) == 0
-        off &= ~result.saturated
         free = static & ~near_hand
         candidate = fg & free
         self._static_since = _restart(self._static_since, candidate, t)

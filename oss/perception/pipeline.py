@@ -6,8 +6,9 @@ hand tips → zones of the tips → picks → part presence of the watched zones
 The projector image's warp to the bench and the marker search need only their own input, and nothing
 needs the markers before the zones of the tips: both run on a worker thread, the warp beside the
 camera frame's rectification and the markers beside the foreground and arms (OpenCV lets go of
-Python's lock while it works), so a frame takes that much less time on two cores. The results are the
-same as one after the other.
+Python's lock while it works). So does the part of the background update that needs only the
+segmentation (``ForegroundModel.look``), beside the arms. A frame takes that much less time on two
+cores; the results are the same as one after the other.
 
 The station calls, in this order::
 
@@ -120,7 +121,9 @@ class Perception:
         self._movable: np.ndarray | None = None
         self._movable_version = -1
         self.realignments: list[Realignment] = []  # since the last ``take_realignments``
-        self._worker: ThreadPoolExecutor | None = None  # the projection's warp and the markers (``_beside``)
+        # the projection's warp, the markers, half of the foreground test and more (``_beside``)
+        self._worker = None if plain else ThreadPoolExecutor(1, thread_name_prefix="oss-perception")
+        self.foreground.worker = self._worker
 
     # --- hooks for the station loop -----------------------------------------------------------------
     def begin_unit(self) -> None:
@@ -263,12 +266,10 @@ class Perception:
 
     def _beside(self, fn: Callable[[In], Out], arg: In) -> Future[Out]:
         """``fn(arg)`` on the worker thread, in the order asked (at once, on this thread, when ``plain``)."""
-        if self.plain:
+        if self._worker is None:
             done: Future[Out] = Future()
             done.set_result(fn(arg))
             return done
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="oss-perception")
         return self._worker.submit(fn, arg)
 
     # --- per frame ------------------------------------------------------------------------------------
@@ -292,6 +293,7 @@ class Perception:
         proj = warp.result()
         fg = self.foreground.segment(bench, proj, self.rectifier.changed_box)
         view = BenchView(bench, fg.ratio, self.mm_per_px, t, img, fg.changed)
+        look = self._beside(self.foreground.look, fg)
         hands = self.arms.detect(view, fg.mask, t)
         fixtures = self._trusted(search.result())
         self.zones.update_poses(fixtures)
@@ -313,7 +315,7 @@ class Perception:
             and self._align(img, bench, projector_image, proj, fg, seg.mask, cover, t)
         )
         self.presence.update(fg.ratio, cover, t, judge=not (moved or self.aligner.pending))
-        self.foreground.update_background(fg, seg.mask, t)
+        self.foreground.update_background(fg, seg.mask, t, look.result())
         self.last_segmentation, self.last_view = seg, view
         return Observation(
             t=t,
