@@ -40,6 +40,7 @@ class Run:
     events: list[LogEvent] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)  # perception wall time per frame
     cpu_ms: list[float] = field(default_factory=list)  # perception CPU time of this thread per frame
+    process_cpu_ms: list[float] = field(default_factory=list)  # ... of all the process's threads (the worker's too)
     step_starts: list[tuple[float, str, int]] = field(default_factory=list)  # t, uid, cycle
     last_frame: Frame | None = None
     last_projector: np.ndarray | None = None
@@ -82,10 +83,11 @@ def run_station(
         vb.show_step(state.step_uid if state.phase is not Phase.DONE else None, state.cycle)
         pj = rend.render(state, obs)
         frame = vb.next_frame(pj)
-        t0, c0 = time.perf_counter(), time.thread_time()
+        t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
         obs = per.process(frame, pj)
         run.ms.append((time.perf_counter() - t0) * 1000.0)
         run.cpu_ms.append((time.thread_time() - c0) * 1000.0)
+        run.process_cpu_ms.append((time.process_time() - p0) * 1000.0)
         run.observations.append(obs)
         run.last_frame, run.last_projector = frame, pj
         handle(eng.update(obs))
