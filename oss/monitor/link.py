@@ -49,11 +49,19 @@ class MonitorLink:
         station_id: str,
     ) -> None:
         self.monitor = monitor
+        self._attached = (instruction, variant, station_id)
         monitor.attach(instruction, variant, calibration, station_id)
         self._events: list[LogEvent] = []
         self._maker = EventMaker()
         self._spent = 0.0
         self.tick_ms: deque[float] = deque(maxlen=100_000)
+
+    def follow(self, calibration: Calibration) -> None:
+        """The camera's view of the bench moved and perception re-aligned it (a knocked camera or bench):
+        the monitor draws the zones, hands and picks over the camera image with ``calibration`` from now
+        on, so they stay on what they mark."""
+        instruction, variant, station_id = self._attached
+        self.monitor.attach(instruction, variant, calibration, station_id)
 
     def logged(self, events: list[LogEvent]) -> None:
         """Events the station just wrote to the log (the monitor lists the recent ones)."""

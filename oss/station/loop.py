@@ -303,6 +303,8 @@ class Station:
             )
             if re.applied and re.projector:  # the highlights follow too: drawn where the zones are now
                 self._follow_projector(self.perception.calibration)
+            if re.applied and self.monitor is not None:  # its camera view too
+                self.monitor.follow(self.perception.calibration)
             if not re.applied:
                 self._notice, self._notice_until = "CAMERA MOVED: call the supervisor", self._now + 30.0
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oss.log.store import EventStore
@@ -11,7 +13,10 @@ from oss.monitor import SupervisorConsole, SupervisorMonitor
 from oss.monitor.link import MonitorLink
 from oss.operator.profile import OperatorProfile
 from oss.operator.session import OperatorSession
+from oss.perception.alignment import shifted_calibration
 from oss.records import Button, InputEvent, LogEvent, Phase
+from oss.sim.scenario import Deviation, load_scenario
+from oss.station.sim_link import sim_station
 from tests.operator.test_session import settings
 
 from .conftest import PIN, Clock, distorted_calibration
@@ -112,3 +117,39 @@ def test_feed_hands_the_events_on_once_and_measures_its_cost(rig) -> None:
     assert snap is not None and snap.signed_in and snap.operator == "anna" and snap.level == "full"
     assert snap.expected_bins == session.engine.expected_bins()
     assert len(link.tick_ms) == 2 and mon.draws == 2
+
+
+def test_follow_draws_with_the_realigned_calibration(rig) -> None:
+    """After the camera's view moved and perception re-aligned it, the monitor draws the bench where the
+    camera sees it now."""
+    link, mon, _session, _clock = rig
+    assert mon.view is not None
+    before = mon.view.bench_to_view([(300.0, 200.0)])
+    moved = shifted_calibration(mon.view.calibration, 4.0, 2.0)
+    link.follow(moved)
+    assert mon.view.calibration is moved
+    after = mon.view.bench_to_view([(300.0, 200.0)])
+    assert not np.allclose(before, after, atol=0.5)
+    assert np.allclose(after, mon.view.camera_to_view(moved.bench_to_camera(np.array([(300.0, 200.0)]))))
+
+
+def test_a_knocked_bench_at_the_station_is_followed_by_the_monitor_too(tmp_path: Path) -> None:
+    """End to end on the virtual bench: the bench knocked 4 mm under camera and projector; once the station
+    has re-aligned, the monitor's calibration is perception's (it used to keep the old one)."""
+    sc = load_scenario("led_basic")
+    bump = Deviation("bump_bench", at_s=1.0, params=(("dx_mm", 4.0), ("dy_mm", 2.0), ("angle_deg", 0.0)))
+    sc = replace(sc, deviations=(bump,))
+    clock = Clock()
+    mon = SupervisorMonitor(SupervisorConsole(PIN, clock=clock), clock=clock)
+    with EventStore(tmp_path / "log.sqlite", "sim") as store:
+        station, bench = sim_station(
+            sc, sc.load_instruction(), store, max_cycles=1, operator="sam",
+            profile=OperatorProfile("sam", sound=False), monitor=mon,
+        )
+        station.start()
+        start = station.perception.calibration
+        while not station.perception.aligner.total.any() and bench.t < 4.0:
+            station.tick()
+        assert np.hypot(*station.perception.aligner.total) > 3.0  # re-aligned
+        assert mon.view is not None and mon.view.calibration is station.perception.calibration
+        assert mon.view.calibration is not start
