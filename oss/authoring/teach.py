@@ -160,6 +160,12 @@ class TeachSession:
 
     def run(self, max_frames: int | None = None, timeout: float = 0.05) -> TeachResult:
         """Teach every run step of the variant once; raises OssError if the camera ends before."""
+        try:
+            return self._teach(max_frames, timeout)
+        finally:
+            self.perception.close()
+
+    def _teach(self, max_frames: int | None, timeout: float) -> TeachResult:
         empty: dict[str, np.ndarray] = {}
         done: dict[tuple[str, str], np.ndarray] = {}
         steps: list[TaughtStep] = []

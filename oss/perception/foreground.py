@@ -223,7 +223,8 @@ class ForegroundModel:
         gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
         self._gx, self._gy = (gx + 0.5) / w * 2 - 1, (gy + 0.5) / h * 2 - 1
         cy, cx = np.mgrid[0 : max(2, h // 8), 0 : max(2, w // 8)].astype(np.float32)
-        # a thread to share pixel-by-pixel work with (``_outside_in_halves``), if the owner has one
+        # a thread to share pixel-by-pixel work with (``_outside_in_halves``), if the owner has one (not
+        # the thread that calls ``segment``: it waits for the worker)
         self.worker: Executor | None = None
         self._sample_basis: tuple[int, np.ndarray] | None = None  # the fit's basis on its sample grid
         self._coarse_basis = _basis((cx + 0.5) / cx.shape[1] * 2 - 1, (cy + 0.5) / cy.shape[0] * 2 - 1)
@@ -284,12 +285,9 @@ class ForegroundModel:
             return self._outside(obs, ambient, light, self.background, shadow, gain=gain, lit=lit)
 
         def half(top: bool) -> np.ndarray:
-            rows = slice(0, h // 2) if top else slice(h // 2, h)
-            part = tuple(a[rows] for a in light)
-            return self._outside(
-                obs[rows], ambient[rows], (part[0], part[1], part[2]), self.background[rows],
-                shadow[rows], gain=gain, lit=lit[rows],
-            )
+            r = slice(0, h // 2) if top else slice(h // 2, h)
+            part = (light[0][r], light[1][r], light[2][r])
+            return self._outside(obs[r], ambient[r], part, self.background[r], shadow[r], gain=gain, lit=lit[r])
 
         upper = self.worker.submit(half, True)
         lower = half(False)
@@ -414,8 +412,7 @@ class ForegroundModel:
         """The light's gains (``_fit_gains``) on every ``gain_sample_step``-th px of the fit's pixels (those
         the last ``update_background`` chose). Only those samples are gathered (as N×3 rows: quick) and
         multiplied, the same float32 products as over the whole sample grid."""
-        s = self.cfg.gain_sample_step
-        h, w = obs.shape[:2]
+        s, w = self.cfg.gain_sample_step, obs.shape[1]
         if self._sample_basis is None or self._sample_basis[0] != s:
             gx, gy = self._gx[::s, ::s].ravel(), self._gy[::s, ::s].ravel()
             self._sample_basis = (s, np.stack(_basis(gx, gy)).astype(np.float64))
@@ -559,7 +556,7 @@ class ForegroundModel:
         _put(self.background, src, where)
         if self._bg_band is None:
             return
-        nz = cv2.findNonZero(where.view(np.uint8))
+        nz = cv2.findNonZero(np.ascontiguousarray(where).view(np.uint8))
         if nz is None:
             return
         if len(nz) > where.size // 8:
@@ -572,8 +569,8 @@ class ForegroundModel:
             band.reshape(-1, 3)[i] = rows
 
     def _fit_band(self) -> tuple[np.ndarray, np.ndarray]:
-        """The background ± ``fit_tol`` of it: the view within it fits the model. Kept until the background
-        changes (it seldom does: a part placed, a dimming absorbed)."""
+        """The background ± ``fit_tol`` of it: the view within it fits the model. Kept from frame to frame
+        and patched where the background changes (``_set_background``: usually a few px a frame)."""
         if self._bg_band is None:
             bg = self.background
             d = np.float32(self.cfg.fit_tol) * bg

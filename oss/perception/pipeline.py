@@ -264,6 +264,14 @@ class Perception:
             out.append(p)
         return tuple(out)
 
+    def close(self) -> None:
+        """Stop the worker thread (waiting for what it has started); ``process`` then does all its work
+        on the caller's thread. The station calls it when it stops."""
+        worker, self._worker = self._worker, None
+        self.foreground.worker = None
+        if worker is not None:
+            worker.shutdown(wait=True)
+
     def _beside(self, fn: Callable[[In], Out], arg: In) -> Future[Out]:
         """``fn(arg)`` on the worker thread, in the order asked (at once, on this thread, when ``plain``)."""
         if self._worker is None:

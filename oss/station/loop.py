@@ -495,6 +495,7 @@ class Station:
             self.sign_out(self._now)
         if self.tracker is not None:
             self.tracker.close()
+        self.perception.close()
         self.result.cycles_completed = sum(1 for e in self.result.events if e.kind == "cycle_end")
         return self.result
 

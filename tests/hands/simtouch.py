@@ -137,6 +137,7 @@ def run_motion(
         run.observations.append(obs)
     if trk is not None:
         trk.close()
+    per.close()
     return run
 
 

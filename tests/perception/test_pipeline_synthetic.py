@@ -117,3 +117,11 @@ def test_the_work_beside_on_the_worker_thread_gives_the_same_observations() -> N
         assert seen == inline.process(frame, pj), i
     assert abs(seen.fixtures[0].x_mm - 660.0) < 1.5 and len(seen.hands) == 1
     assert threads and threading.current_thread().name not in threads
+    worker = beside._worker
+    assert worker is not None
+    beside.close()  # the worker stops; the next frames are worked out on this thread, the same
+    assert worker._shutdown and all(not t.is_alive() for t in worker._threads)
+    threads.clear()
+    frame = Frame(img, 40 / FPS, 40, "synthetic")
+    assert beside.process(frame, pj) == inline.process(frame, pj)
+    assert threads == {threading.current_thread().name}
