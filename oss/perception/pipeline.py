@@ -6,9 +6,10 @@ hand tips → zones of the tips → picks → part presence of the watched zones
 The projector image's warp to the bench and the marker search need only their own input, and nothing
 needs the markers before the zones of the tips: both run on a worker thread, the warp beside the
 camera frame's rectification and the markers beside the foreground and arms (OpenCV lets go of
-Python's lock while it works). So does the part of the background update that needs only the
-segmentation (``ForegroundModel.look``), beside the arms. A frame takes that much less time on two
-cores; the results are the same as one after the other.
+Python's lock while it works). So do the top half of the foreground test (it goes pixel by pixel)
+beside the bottom half, and the part of the background update that needs only the segmentation
+(``ForegroundModel.look``) beside the arms. A frame takes that much less time on two cores; the results
+are the same as one after the other.
 
 The station calls, in this order::
 
@@ -273,7 +274,8 @@ class Perception:
             worker.shutdown(wait=True)
 
     def _beside(self, fn: Callable[[In], Out], arg: In) -> Future[Out]:
-        """``fn(arg)`` on the worker thread, in the order asked (at once, on this thread, when ``plain``)."""
+        """``fn(arg)`` on the worker thread, in the order asked (at once, on this thread, when there is no
+        worker: ``plain``, or after ``close``)."""
         if self._worker is None:
             done: Future[Out] = Future()
             done.set_result(fn(arg))
