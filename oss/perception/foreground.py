@@ -563,19 +563,20 @@ class ForegroundModel:
             self._bg_band = None  # much of it: redone as a whole when next asked
             return
         i = _flat(nz, where.shape[1])
-        bg = _rows(self.background, i)
-        d = np.float32(self.cfg.fit_tol) * bg
-        for band, rows in zip(self._bg_band, (bg - d, bg + d), strict=True):
+        for band, rows in zip(self._bg_band, self._band_of(_rows(self.background, i)), strict=True):
             band.reshape(-1, 3)[i] = rows
 
     def _fit_band(self) -> tuple[np.ndarray, np.ndarray]:
         """The background ± ``fit_tol`` of it: the view within it fits the model. Kept from frame to frame
         and patched where the background changes (``_set_background``: usually a few px a frame)."""
         if self._bg_band is None:
-            bg = self.background
-            d = np.float32(self.cfg.fit_tol) * bg
-            self._bg_band = (bg - d, bg + d)
+            self._bg_band = self._band_of(self.background)
         return self._bg_band
+
+    def _band_of(self, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``bg`` ± ``fit_tol`` of it (whole images or N×3 rows: the same float32 steps)."""
+        d = np.float32(self.cfg.fit_tol) * bg
+        return bg - d, bg + d
 
     def look(self, result: ForegroundResult) -> Look:
         """The part of ``update_background`` that needs only the segmentation (not the hands): it may be
