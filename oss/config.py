@@ -7,7 +7,7 @@ reported as FILE:LINE:COL with what to write instead. Command-line flags overrid
 
     station: {id: line1-st3}
     camera: {source: 0, width: 1280, height: 720, fps: 30, exposure: -6, white_balance: 4600}
-    projector: {display: window, screen: 1, width: 1280, height: 800}
+    projector: {display: window, screen: 1, width: 1280, height: 800, escape: pin}
     calibration: ../calibration/line1-st3.yaml
     log: ../out/line1-st3.sqlite
     language: nl
@@ -29,6 +29,7 @@ from oss.instructions.reader import Reader
 from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
 
 DISPLAY_KINDS = ("window", "none")
+ESCAPE_POLICIES = ("pin", "confirm", "ignore", "quit")  # what Escape does: see oss/station/stopping.py
 DEVICE_KINDS = ("pedal", "buttonbox", "stacklight", "picklight")
 BUTTON_NAMES = ("next", "back", "help", "pause", "confirm")
 PIN_DIGITS = (4, 12)  # a supervisor PIN is this many digits
@@ -59,6 +60,7 @@ class StationConfig:
     display: str = "window"
     screen: int = 0
     projector_size: tuple[int, int] = (1280, 800)
+    escape: str | None = None  # pin | confirm | ignore | quit (oss.station.stopping); None: by the PIN
     calibration: str | None = None
     log: str = "out/station.sqlite"
     language: str | None = None
@@ -128,7 +130,9 @@ def load_station_config(path: str | Path) -> StationConfig:
             if "white_balance" in cam:
                 kw["white_balance"] = r.number(cam["white_balance"].value, "white_balance", positive=True)
     if "projector" in top:
-        pr = r.mapping(top["projector"].value, "projector", ("display", "screen", "width", "height"))
+        pr = r.mapping(
+            top["projector"].value, "projector", ("display", "screen", "width", "height", "escape")
+        )
         if pr:
             if "display" in pr:
                 disp = r.string(pr["display"].value, "display")
@@ -141,6 +145,16 @@ def load_station_config(path: str | Path) -> StationConfig:
                     kw["display"] = disp
             if "screen" in pr:
                 kw["screen"] = r.integer(pr["screen"].value, "screen", 0) or 0
+            if "escape" in pr:
+                esc = r.string(pr["escape"].value, "escape")
+                if esc is not None and esc not in ESCAPE_POLICIES:
+                    p.error(
+                        pr["escape"].value,
+                        f"escape must be one of {', '.join(ESCAPE_POLICIES)}, not '{esc}' (pin: Escape asks "
+                        f"for the supervisor PIN; confirm: a second Escape stops; ignore: a kiosk; quit)",
+                    )
+                elif esc:
+                    kw["escape"] = esc
             w = r.integer(pr["width"].value, "width", 16) if "width" in pr else 1280
             h = r.integer(pr["height"].value, "height", 16) if "height" in pr else 800
             if w and h:

@@ -47,8 +47,8 @@ class ReloadStatus:
     ok: bool
     message: str
 
-    def log_data(self) -> dict[str, str | int | float | bool | None]:
-        return {"ok": self.ok, "message": self.message, "device": "instruction file"}
+    def log_data(self) -> tuple[tuple[str, str | int | float | bool | None], ...]:
+        return (("ok", self.ok), ("message", self.message), ("device", "instruction file"))
 
 
 class InstructionWatcher:
@@ -176,7 +176,7 @@ class LiveReload:
     def run(
         self,
         max_frames: int | None = None,
-        stop_when: Callable[[], bool] | None = None,
+        stop_when: Callable[[], bool | str] | None = None,
         resume: tuple[int, int] | None = None,
     ) -> list[RunResult]:
         """Like ``Station.run`` across versions; returns the results of every session, in order."""
@@ -188,11 +188,14 @@ class LiveReload:
                 st = self.station
                 going = st.tick()
                 frames = sum(r.frames for r in self.results) + st.result.frames
-                if (
-                    not going
-                    or (max_frames is not None and frames >= max_frames)
-                    or (stop_when and stop_when())
-                ):
+                why = stop_when() if stop_when is not None else ""
+                if going and why:
+                    st.result.stopped_by = why if isinstance(why, str) else "stopped"
+                    break
+                if going and max_frames is not None and frames >= max_frames:
+                    st.result.stopped_by = "frame limit"
+                    break
+                if not going:
                     break
                 ends = [e for e in st.result.events[seen:] if e.kind == "cycle_end"]
                 seen = len(st.result.events)

@@ -75,6 +75,10 @@ class Display(Protocol):
     def poll_keys(self) -> list[KeyPress]:
         """Key presses since the last call, oldest first; never blocks."""
 
+    def text_entry(self, on: bool) -> None:
+        """While on, every typed character is text: Enter delivers them as one ``TextLine`` however
+        slowly they were typed, and printable keys are no buttons (a supervisor types a PIN)."""
+
     def close(self) -> None:
         """Release the output; calling it twice is harmless."""
 
@@ -93,6 +97,9 @@ class NullDisplay:
 
     def poll_keys(self) -> list[KeyPress]:
         return []
+
+    def text_entry(self, on: bool) -> None:
+        """Nothing to type on."""
 
     def close(self) -> None:
         self.closed = True

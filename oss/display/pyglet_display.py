@@ -84,6 +84,7 @@ class PygletDisplay:
         self._texture: Any = None
         self._sprite: Any = None
         self._closed = False
+        self._text_entry = False  # see text_entry
         self.frames = 0
 
     @property
@@ -104,6 +105,11 @@ class PygletDisplay:
             self._typed = []
             return True
         ev = key_event(name, bool(modifiers & self._key.MOD_SHIFT), now)
+        if self._text_entry and (len(name) == 1 or name.startswith(("_", "NUM_")) or name == "SPACE"):
+            return True  # typed text, not a button (its character comes through _on_text)
+        if self._text_entry and name == "BACKSPACE":
+            self._typed = self._typed[:-1]
+            return True
         if ev is not None:
             printable = len(name) == 1 or name == "SPACE"  # may be part of a badge burst
             self._queue.append([ev, now, "awaiting" if printable else "ready"])
@@ -111,7 +117,7 @@ class PygletDisplay:
 
     def _on_text(self, text: str) -> bool:
         now = time.monotonic()
-        if self._typed and now - self._typed[-1][1] > BURST_S:
+        if self._typed and now - self._typed[-1][1] > BURST_S and not self._text_entry:
             self._typed = []
         if text in ("\r", "\n"):
             return True
@@ -127,7 +133,14 @@ class PygletDisplay:
     def _drop_typed_keys(self) -> None:
         self._queue = [item for item in self._queue if item[2] == "ready"]
 
+    def text_entry(self, on: bool) -> None:
+        if on and not self._text_entry:
+            self._typed = []
+        self._text_entry = on
+
     def _burst_ready(self, now: float) -> bool:
+        if self._text_entry:
+            return True
         return len(self._typed) >= MIN_BADGE_CHARS and now - self._typed[-1][1] <= BURST_S
 
     def _release(self, now: float) -> list[KeyPress]:

@@ -118,6 +118,7 @@ class SerialLink:
         self._was_connected = False
         self._last_message = ""
         self._boot: int | None = None
+        self._dropped_seen = 0  # input events the device said it dropped (it counts since its boot)
         self._last_seq: int | None = None
         self._gap_at: int | None = None
         self._wanted: tuple[Light, ...] | None = None
@@ -259,6 +260,7 @@ class SerialLink:
     def _connected(self, ser: serial.Serial, path: str, ident: Identity) -> None:
         if ident.boot != self._boot:  # a boot we have not seen: its events after ``acked`` are new
             self._boot, self._last_seq = ident.boot, ident.acked
+            self._dropped_seen = 0
         now = time.monotonic()
         self._last_rx = self._last_tx = now
         self._pending = None
@@ -332,9 +334,18 @@ class SerialLink:
         elif isinstance(msg, Identity):
             if msg.boot != self._boot:  # rebooted behind our back (brown-out, watchdog)
                 self._boot, self._last_seq = msg.boot, msg.acked
+                self._dropped_seen = 0
                 self._acked = None
-        elif isinstance(msg, Heartbeat) and msg.dropped:
-            self._status(True, f"{self.name}: {msg.dropped} input event(s) dropped by the device (full)")
+        elif isinstance(msg, Heartbeat) and msg.dropped != self._dropped_seen:
+            # the device counts since its boot: say only how many more were dropped, and only then
+            more = msg.dropped - self._dropped_seen if msg.dropped > self._dropped_seen else msg.dropped
+            self._dropped_seen = msg.dropped
+            if more > 0:
+                self._status(
+                    True,
+                    f"{self.name}: {more} input event(s) dropped by the device, its buffer was full "
+                    f"({msg.dropped} since it started): a chattering switch or a loose wire?",
+                )
 
     def _input(self, msg: InputChange, now: float) -> None:
         last = self._last_seq

@@ -43,6 +43,9 @@ _STACK: dict[Phase, tuple[Light, Light, Light]] = {
     Phase.FINISHED: (Light.OFF, Light.OFF, Light.OFF),
 }
 _LAMPS_ON = (Phase.RUNNING, Phase.ERROR, Phase.HELP)
+CHATTER_LIMIT = 3  # presses of one button in CHATTER_WINDOW_S; more is contact chatter, not a person
+CHATTER_WINDOW_S = 1.0
+OFF_WAIT_S = 1.0  # seconds a clean stop waits for the lamps to confirm they are off
 
 
 def stack_lights(phase: Phase) -> tuple[Light, Light, Light]:
@@ -61,7 +64,9 @@ class DeviceManager:
         buttons: Mapping[str, Mapping[int, Button]] | None = None,
         lister: PortLister = system_ports,
         timing: LinkTiming | None = None,
+        chatter_limit: int = CHATTER_LIMIT,
     ) -> None:
+        self.chatter_limit = chatter_limit  # presses of one button per CHATTER_WINDOW_S (0: no limit)
         self._events: queue.SimpleQueue[InputEvent] = queue.SimpleQueue()
         self._statuses: queue.SimpleQueue[DeviceStatus] = queue.SimpleQueue()
         self.inputs: list[SerialInputDevice] = []
@@ -74,10 +79,16 @@ class DeviceManager:
                 raise DeviceError(f"two devices are named '{name}': name each in the station file")
             names.add(name)
             if cfg.kind in INPUT_KINDS:
-                self.inputs.append(SerialInputDevice(
-                    cfg, buttons=(buttons or {}).get(name), events=self._events, statuses=self._statuses,
-                    lister=lister, timing=timing,
-                ))
+                self.inputs.append(
+                    SerialInputDevice(
+                        cfg,
+                        buttons=(buttons or {}).get(name),
+                        events=self._events,
+                        statuses=self._statuses,
+                        lister=lister,
+                        timing=timing,
+                    )
+                )
             else:
                 ind = SerialIndicator(cfg, statuses=self._statuses, lister=lister, timing=timing)
                 if cfg.kind == "stacklight":
@@ -85,6 +96,9 @@ class DeviceManager:
                 else:
                     self.picklights[name] = ind
         self._lamps = self._resolve_lamps(lamps or {})
+        self._kinds = {d.name: d.kind for d in self.devices}
+        self._recent: dict[tuple[str, Button], list[float]] = {}  # times of presses kept lately
+        self._chatter: dict[tuple[str, Button], int] = {}  # presses dropped in the burst going on
         self.latencies: deque[float] = deque(maxlen=1000)
 
     def _resolve_lamps(self, lamps: Mapping[str, LampRef]) -> dict[str, tuple[str, int]]:
@@ -129,8 +143,22 @@ class DeviceManager:
             d.open()
 
     def close(self) -> None:
+        """Lamps off (waiting up to ``OFF_WAIT_S`` for the devices to confirm), then release the ports."""
+        self.switch_off()
         for d in self.devices:
             d.close()
+
+    def switch_off(self, timeout: float = OFF_WAIT_S) -> bool:
+        """Every stack light and bin lamp dark; True when every connected indicator confirmed it."""
+        indicators = [*self.stacklights, *self.picklights.values()]
+        for ind in indicators:
+            ind.show([Light.OFF] * max(ind.channels, 1))
+        end = time.monotonic() + timeout
+        pending = [i for i in indicators if i.connected]
+        while pending and time.monotonic() < end:
+            time.sleep(0.01)
+            pending = [i for i in pending if i.connected and not i.acknowledged]
+        return not pending
 
     def __enter__(self) -> Self:
         self.open()
@@ -144,11 +172,39 @@ class DeviceManager:
     # -- each tick ------------------------------------------------------------------------------------
 
     def poll_inputs(self) -> list[InputEvent]:
-        """Presses from all input devices since the last call, in arrival order."""
+        """Presses from all input devices since the last call, in arrival order.
+
+        More than ``chatter_limit`` presses of one button of one device within ``CHATTER_WINDOW_S`` is
+        contact chatter (a worn pedal, a loose wire): the extra presses are dropped, and each burst is
+        reported once as a status (``device`` event) with how many were dropped."""
         evs = _drain(self._events)
         now = time.monotonic()
         self.latencies.extend(now - e.t for e in evs)
-        return evs
+        kept: list[InputEvent] = []
+        for e in evs:
+            key = (e.device, e.button)
+            recent = [x for x in self._recent.get(key, []) if 0.0 <= e.t - x < CHATTER_WINDOW_S]
+            if self.chatter_limit and len(recent) >= self.chatter_limit:
+                self._chatter[key] = self._chatter.get(key, 0) + 1
+                self._recent[key] = recent
+                continue
+            self._recent[key] = [*recent, e.t]
+            kept.append(e)
+        for key, n in list(self._chatter.items()):
+            if now - max(self._recent[key]) >= CHATTER_WINDOW_S:  # the burst is over: say it once
+                del self._chatter[key]
+                dev = key[0] or "device"
+                self._statuses.put(
+                    DeviceStatus(
+                        dev,
+                        self._kinds.get(dev, ""),
+                        True,
+                        f"{dev}: {n} {key[1].value} press(es) ignored, more than {self.chatter_limit} in "
+                        f"{CHATTER_WINDOW_S:.0f} s (contact chatter: check the switch and its cable)",
+                        now,
+                    )
+                )
+        return kept
 
     def status_events(self) -> list[DeviceStatus]:
         return _drain(self._statuses)

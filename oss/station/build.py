@@ -21,11 +21,13 @@ from oss.instructions import load_instruction
 from oss.instructions.model import Instruction
 from oss.log.resume import ResumePoint
 from oss.log.store import EventStore
+from oss.monitor.console import PIN_ENV
 from oss.operator.profile import ProfileBook, default_profiles_path
 from oss.operator.sound import SoundPlayer, Speaker
 from oss.records import OssError
 from oss.sim.scenario import Scenario, load_scenario
 from oss.station.loop import Camera, RunResult, Station, StationParts
+from oss.station.stopping import EscapeGate, StopSignals
 
 if TYPE_CHECKING:
     from oss.monitor.window import MonitorWindow
@@ -119,13 +121,20 @@ def _monitor(cfg: StationConfig) -> MonitorWindow | None:
     if not cfg.monitor:
         return None
     from oss.display.pyglet_display import check_display_available
-    from oss.monitor import NO_PIN, PIN_ENV, MonitorWindow, SupervisorConsole
+    from oss.monitor import NO_PIN, MonitorWindow, SupervisorConsole
 
     check_display_available()
     pin = os.environ.get(PIN_ENV) or cfg.monitor_pin  # the environment wins: keeps the PIN out of files
     if not pin:
         log.warning("supervisor monitor: %s; until then it only shows", NO_PIN)
     return MonitorWindow(SupervisorConsole(pin), screen_index=cfg.monitor_screen)
+
+
+def _escape_gate(cfg: StationConfig) -> EscapeGate:
+    """What Escape does in the projector window: the station file's ``escape``, else ask for the
+    supervisor PIN where one is set, else ask for a second Escape."""
+    pin = os.environ.get(PIN_ENV) or cfg.monitor_pin
+    return EscapeGate(cfg.escape or EscapeGate.default_policy(pin), pin)
 
 
 def build_and_run(
@@ -151,6 +160,7 @@ def build_and_run(
         variant = instruction.default_variant()
     max_cycles = extra.get("max_cycles")
     summary: dict[str, object] = {}
+    summary_resumed: dict[str, int] | None = None
     with ExitStack() as stack:
         Path(cfg.log).parent.mkdir(parents=True, exist_ok=True)
         store = stack.enter_context(EventStore(cfg.log, cfg.station_id))
@@ -194,9 +204,19 @@ def build_and_run(
         resume: tuple[int, int] | None = None
         point = store.unfinished_unit(instruction) if resume_policy != "no" and not sign_in else None
         if point is not None:
-            go = resume_policy == "yes" or (cfg.display == "window" and _ask_resume(point, display))
+            if resume_policy == "ask" and cfg.display != "window":
+                log.warning(
+                    "the log has an unfinished unit %d (next step %d) and there is no display to ask on: "
+                    "resuming it (--resume no starts a new unit instead)",
+                    point.cycle,
+                    point.next_step_index,
+                )
+                go = True
+            else:
+                go = resume_policy == "yes" or _ask_resume(point, display)
             if go:
                 resume = (point.cycle, point.next_step_index)
+                summary_resumed = {"unit": point.cycle, "step": point.next_step_index}
                 log.info("resuming unit %d at step %d", *resume)
         common = dict(
             operator=operator,
@@ -213,6 +233,7 @@ def build_and_run(
             hand_tracking=cfg.hand_tracking,
             hand_model=cfg.hand_model,
             monitor=monitor,
+            escape=_escape_gate(cfg),
         )
         cycles = int(str(max_cycles)) if max_cycles is not None else None
         live = None
@@ -266,14 +287,18 @@ def build_and_run(
             live = LiveReload(make, InstructionWatcher(instruction.source, instruction, variant))
         max_frames = extra.get("max_frames")
         limit = int(str(max_frames)) if max_frames else None
-        if live is not None:
-            results = live.run(max_frames=limit, resume=resume)
-            result = merge_results(results)
-        else:
-            station.start(resume)
-            result = station.run(
-                max_frames=limit, stop_when=(lambda: bench.finished) if bench is not None else None
-            )
+
+        def stop_when() -> str:
+            """A signal (systemctl stop, Ctrl+C) or the end of the scenario ends the run."""
+            return signals() or ("scenario finished" if bench is not None and bench.finished else "")
+
+        with StopSignals() as signals:
+            if live is not None:
+                results = live.run(max_frames=limit, stop_when=stop_when, resume=resume)
+                result = merge_results(results)
+            else:
+                station.start(resume)
+                result = station.run(max_frames=limit, stop_when=stop_when)
         summary = {
             "instruction": instruction.source,
             "instruction_hash": instruction.content_hash,
@@ -287,6 +312,8 @@ def build_and_run(
             "wall_s": round(result.wall_s, 2),
             "log": str(Path(cfg.log).resolve()),
         }
+        if summary_resumed is not None:
+            summary["resumed"] = summary_resumed
         if live is None and station.monitor is not None:
             from oss.station.evaluate import stats
 

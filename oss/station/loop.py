@@ -50,6 +50,7 @@ from oss.perception.pipeline import Perception
 from oss.perception.touch import TouchButtons, default_layout, draw_touch_buttons
 from oss.records import CameraStatus, Frame, InputEvent, LogEvent, Observation, Phase, StationState
 from oss.render.renderer import Renderer
+from oss.station.stopping import PIN_PROMPT_S, EscapeGate, GateAnswer
 
 log = logging.getLogger("oss.station")
 
@@ -76,7 +77,7 @@ class StatusReport(Protocol):
     @property
     def message(self) -> str: ...
 
-    def log_data(self) -> dict[str, str | int | float | bool | None]: ...
+    def log_data(self) -> Sequence[tuple[str, str | int | float | bool | None]]: ...
 
 
 class StatusSource(Protocol):
@@ -138,6 +139,7 @@ class StationParts:
     hand_tracking: bool = False  # MediaPipe hand landmarks fused with the foreground hands
     hand_model: str | None = None  # a hand_landmarker.task file (default: assembled from the package)
     monitor: Monitor | None = None  # the supervisor monitor (oss.monitor), fed after every tick
+    escape: EscapeGate | None = None  # what Escape in the projector window does (None: it stops at once)
 
 
 class Station:
@@ -280,12 +282,33 @@ class Station:
             self._message = "LOG FULL: call the supervisor"
             log.error("%s", e)
 
-    def _note(self, kind: str, **data: str | int | float | bool | None) -> None:
+    def _note(self, event_kind: str, /, **data: str | int | float | bool | None) -> None:
+        """Log one event of ``event_kind`` (positional-only: ``data`` may have a ``kind`` key too)."""
         if self.session is None:  # nobody signed in: no session to log it in
-            log.info("%s: %s", kind, data)
+            log.info("%s: %s", event_kind, data)
             return
         st = self.engine.state
-        self._log([LogEvent(kind, self._now, utc_now(), st.step_uid, st.cycle, tuple(sorted(data.items())))])
+        self._log(
+            [LogEvent(event_kind, self._now, utc_now(), st.step_uid, st.cycle, tuple(sorted(data.items())))]
+        )
+
+    def _escape(self, k: QuitRequest, t: float) -> str:
+        """Escape or a closed window: the gate decides; returns the stop reason, or ""."""
+        if self.p.escape is None:
+            return k.reason or "quit"
+        return self._gate_answer(self.p.escape.escape(t), t, k.reason or "escape")
+
+    def _gate_answer(self, answer: GateAnswer, t: float, how: str) -> str:
+        gate = self.p.escape
+        if answer.log:
+            self._note("stop_request", how=how, outcome=answer.log, policy=gate.policy if gate else "quit")
+        if answer.notice:
+            keep = PIN_PROMPT_S if gate is not None and gate.prompting(t) else 5.0
+            self._notice, self._notice_until = answer.notice, t + keep
+            log.info("%s", answer.notice)
+        elif gate is not None and not gate.prompting(t) and self._notice_until > t:
+            self._notice_until = t  # the prompt is over
+        return how if answer.stop else ""
 
     def _camera_realigned(self) -> None:
         """Log perception's corrections of a moved camera view; one too far off is shown too."""
@@ -365,17 +388,21 @@ class Station:
         for status_src in self.p.status_sources:
             for ds in status_src.status_events():
                 self._device_message = "" if ds.ok else f"DEVICE: {ds.message}"
-                self._note("device", **ds.log_data())
+                self._note("device", **dict(ds.log_data()))
         quit_reason = ""
         inputs: list[InputEvent] = []
         lines: list[TextLine] = []
         for k in self.p.display.poll_keys():
             if isinstance(k, QuitRequest):
-                quit_reason = k.reason or "quit"
+                quit_reason = self._escape(k, t) or quit_reason
+            elif isinstance(k, TextLine) and self.p.escape is not None and self.p.escape.prompting(t):
+                quit_reason = self._gate_answer(self.p.escape.line(k.text, t), t, "escape") or quit_reason
             elif isinstance(k, TextLine):
                 lines.append(replace(k, t=t) if self.p.sim_time else k)
             else:
                 inputs.append(k)
+        if self.p.escape is not None:
+            self.p.display.text_entry(self.p.escape.prompting(t))
         for src in self.p.inputs:
             inputs.extend(src.poll_inputs())
         if self.p.sim_time:
@@ -499,7 +526,11 @@ class Station:
         self.result.cycles_completed = sum(1 for e in self.result.events if e.kind == "cycle_end")
         return self.result
 
-    def run(self, max_frames: int | None = None, stop_when: Callable[[], bool] | None = None) -> RunResult:
+    def run(
+        self, max_frames: int | None = None, stop_when: Callable[[], bool | str] | None = None
+    ) -> RunResult:
+        """Tick until the session ends, ``max_frames`` camera frames, or ``stop_when()`` is true (a
+        text it returns is the reason: "SIGTERM", ...). Always ends with :meth:`stop`."""
         wall0 = time.perf_counter()
         period = 1.0 / self.p.realtime_fps if self.p.realtime_fps else 0.0
         next_t = time.perf_counter()
@@ -508,8 +539,9 @@ class Station:
                 if max_frames is not None and self.result.frames >= max_frames:
                     self.result.stopped_by = "frame limit"
                     break
-                if stop_when is not None and stop_when():
-                    self.result.stopped_by = "scenario finished"
+                why = stop_when() if stop_when is not None else ""
+                if why:
+                    self.result.stopped_by = why if isinstance(why, str) else "scenario finished"
                     break
                 if period:
                     next_t += period
