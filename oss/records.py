@@ -208,4 +208,5 @@ EVENT_KINDS = (
     "hesitation",  # more guidance shown after a step stalled, or a supervisor called (oss.engine.guidance)
     "restart",  # a supervisor started the unit over (StepEngine.restart_unit)
     "supervisor",  # an action at the supervisor monitor: PIN, skip, restart, level (oss.monitor)
+    "stop_request",  # Escape in the projector window: asked, wrong pin, blocked, cancelled, ignored, stopped
 )

@@ -39,6 +39,12 @@ Made by the station for the supervisor monitor (``oss.monitor``), one per key ac
 
 supervisor     action (unlock | wrong_pin | lock | skip | restart | level | answer), accepted, reason (why
                refused, or why locked), who, source (monitor), level (the level asked for)
+
+Made by the station when Escape is pressed (or the window closed) in the projector window
+(``oss.station.stopping``):
+
+stop_request   how (escape | window closed), outcome (asked | wrong pin | blocked | cancelled | ignored |
+               stopped), policy (pin | confirm | ignore | quit)
 """
 
 from __future__ import annotations

@@ -1,14 +1,12 @@
 """The real firmware, compiled with avr-gcc and run in simavr with its UART on a pty, against OSS.
 
 Needs the Debian packages gcc-avr, avr-libc, binutils-avr, libsimavr-dev, libsimavrparts1 (CI installs
-them); without them these tests are skipped and say why.
+them); without them these tests are skipped and say why, and in CI (CI=true) they fail.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,71 +18,21 @@ from oss.hardware.link import LinkTiming
 from oss.hardware.manager import DeviceManager
 from oss.hardware.protocol import Identity, Nak, encode, parse_device_line
 from oss.records import Button, InputEvent, Phase, StationState
-from tests.conftest import ROOT
 from tests.hardware.conftest import add, wait_for
+from tests.hardware.simavr import HW, Board, build_firmware, require_simavr
 
-HW = ROOT / "hardware"
 SIM_TIMING = LinkTiming(heartbeat_s=0.5, lost_after_s=1.5, retry_s=0.2, identify_s=2.0, resend_s=0.25)
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("avr-gcc") is None or not Path("/usr/include/simavr/parts/uart_pty.h").exists(),
-    reason="needs gcc-avr, avr-libc, binutils-avr, libsimavr-dev and libsimavrparts1 (apt-get install)",
-)
+
+@pytest.fixture(autouse=True)
+def _simavr() -> None:
+    require_simavr()
 
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("avr")
-    for kind in ("pedal", "stacklight"):
-        subprocess.run(["make", "-s", "-C", str(HW / "firmware"), f"KIND={kind}", f"SERIAL=SIM-{kind[:2]}",
-                        f"BUILD={out}"], check=True, capture_output=True)
-    subprocess.run(["make", "-s", "-C", str(HW / "sim"), f"BUILD={out}"], check=True, capture_output=True)
-    return out
-
-
-class Board:
-    """oss_simavr running one firmware: its port, its output pins, and a way to press inputs."""
-
-    def __init__(self, build: Path, kind: str) -> None:
-        self.proc = subprocess.Popen(
-            [str(build / "oss_simavr"), str(build / f"oss-{kind}.elf")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
-        )
-        assert self.proc.stdout is not None
-        self.port = ""
-        for line in self.proc.stdout:
-            if line.startswith("port "):
-                self.port = line.split()[1]
-                break
-        assert self.port, "oss_simavr did not report its pty"
-        self.pins: dict[str, int] = {}
-        self.toggles: dict[str, int] = {}
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == "pin":
-                self.toggles[parts[1]] = self.toggles.get(parts[1], 0) + 1
-                self.pins[parts[1]] = int(parts[2])
-
-    def pin(self, name: str, value: int) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(f"pin {name} {value}\n")
-        self.proc.stdin.flush()
-
-    def outputs(self, *names: str) -> tuple[int, ...]:
-        return tuple(self.pins.get(n, 0) for n in names)
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    require_simavr()
+    return build_firmware(tmp_path_factory.mktemp("avr"))
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ import pytest
 from oss.hardware.emulator import DeviceEmulator
 from oss.hardware.records import Light
 from tests.conftest import ROOT
+from tests.hardware.conftest import wait_for
+from tests.hardware.simavr import Board, build_firmware, require_simavr
 from tests.station.stationproc import StablePort, StationProcess, read_events
 
 OFF3 = (Light.OFF,) * 3
@@ -167,3 +169,67 @@ def test_every_device_kind_through_oss_run(
     assert LAMPS["bin_housing"] in lit and set(lit) <= set(LAMPS.values())
     if LAMPS["bin_pad"] in lit:
         assert lit.index(LAMPS["bin_housing"]) < lit.index(LAMPS["bin_pad"])
+
+
+def test_real_firmware_pedal_and_stack_light_on_simavr_through_oss_run(tmp_path: Path) -> None:
+    """The firmware itself (avr-gcc, simavr), a pedal and a stack light, driven by a station process."""
+    require_simavr()
+    build = build_firmware(tmp_path / "avr")
+    pedal, light = Board(build, "pedal"), Board(build, "stacklight")
+    try:
+        station = tmp_path / "station.yaml"
+        station.write_text(
+            'station: {id: bench-avr}\ncamera: {source: "sim:led_three_units"}\nprojector: {display: none}\n'
+            f"devices:\n  - {{kind: pedal, port: {pedal.port}}}\n"
+            f"  - {{kind: stacklight, name: light, port: {light.port}}}\n"
+        )
+        st = StationProcess(["--station", str(station)], tmp_path / "log.sqlite", tmp_path)
+        try:
+            for name in ("pedal", "light"):
+                e = st.wait_event("device", lambda e, n=name: e["device"] == n and e["ok"] is True)  # type: ignore[misc]
+                assert "SIM-" in e["message"]  # its identity: the firmware's serial number
+            assert wait_for(lambda: light.outputs("D5", "D6", "D7") == (1, 0, 0), 30.0)  # green: running
+            pedal.pin("D3", 0)  # the second pedal (back) closes its switch to GND ...
+            st.wait_event("back", lambda e: e["source"] == "pedal")
+            pedal.pin("D3", 1)  # ... and opens it again
+            rc, _ = st.stop(signal.SIGINT)  # Ctrl+C in a terminal: as clean as systemctl stop
+        finally:
+            st.kill()
+        assert rc == 0, st.stderr()[-3000:]
+        assert st.events()[-1]["event"] == "session_end"
+        assert light.outputs("D5", "D6", "D7") == (0, 0, 0)  # lamps off at once, not the host-lost blink
+    finally:
+        pedal.close()
+        light.close()
+
+
+def test_resume_ask_without_a_display_resumes_the_unfinished_unit(tmp_path: Path) -> None:
+    log = tmp_path / "log.sqlite"
+    base = [
+        sys.executable,
+        "-m",
+        "oss.cli",
+        "run",
+        "--camera",
+        "sim:led_basic",
+        "--display",
+        "none",
+        "--log",
+        str(log),
+    ]
+    first = subprocess.run(
+        [*base, "--max-frames", "240"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert first.returncode == 0, first.stderr[-3000:]
+    done = [e for e in read_events(log, "step_end")]
+    assert done and not read_events(log, "cycle_end")  # stopped in the middle of the first unit
+    again = subprocess.run(
+        [*base, "--max-frames", "5"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "no display to ask on: resuming it" in again.stderr
+    summary = json.loads(again.stdout[again.stdout.index("{") :])
+    assert summary["resumed"] == {"unit": 1, "step": len(done)}
+    starts = read_events(log, "session_start")
+    assert len(starts) == 2 and starts[1]["resumed"] is True
+    assert read_events(log, "cycle_start")[-1]["resume_step_index"] == len(done)
