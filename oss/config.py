@@ -20,19 +20,72 @@ reported as FILE:LINE:COL with what to write instead. Command-line flags overrid
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from oss.instructions.reader import Reader
-from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
+from oss.instructions.reader import LANG_RE, Reader
+from oss.instructions.yamlnodes import FileProblems, Problems, compose_file, shorten
 
 DISPLAY_KINDS = ("window", "none")
 ESCAPE_POLICIES = ("pin", "confirm", "ignore", "quit")  # what Escape does: see oss/station/stopping.py
 DEVICE_KINDS = ("pedal", "buttonbox", "stacklight", "picklight")
 BUTTON_NAMES = ("next", "back", "help", "pause", "confirm")
 PIN_DIGITS = (4, 12)  # a supervisor PIN is this many digits
+MAX_IMAGE_SIDE = 8192  # camera and projector width and height, px
+MAX_FPS = 1000.0
+MAX_SCREEN = 64  # a screen number
+MAX_DEVICES = 32
+MAX_DEVICE_INPUT = 1023  # a lamp index of a pick-to-light, an input number of a button box
+_KV_PASSWORD = re.compile(r"(?:^|\s)(?:ssl)?password\s*=", re.IGNORECASE)
+
+
+def calibration_problem(cfg: StationConfig) -> str | None:
+    """What is wrong with the calibration file a station with a real camera needs, with its place, or None.
+
+    Not part of reading the station file: the file may name a calibration still to be made, and a
+    ``sim:`` camera calibrates itself. ``oss run`` asks before anything starts.
+    """
+    if not cfg.calibration or cfg.camera.startswith("sim:"):
+        return None
+    where = cfg.calibration_at or "--calibration"
+    f = Path(cfg.calibration)
+    if f.is_dir():
+        return (
+            f"{where}: calibration file '{shorten(str(f), 300)}' is a folder; name the calibration file in it"
+        )
+    if not f.is_file():
+        return (
+            f"{where}: calibration file '{shorten(str(f), 300)}' not found; run 'oss calibrate station' at the "
+            "station or fix the path (a relative path is relative to the station file)"
+        )
+    return None
+
+
+def screen_languages() -> tuple[str, ...]:
+    """The languages OSS has its own screen texts in (``oss/render/strings.py``)."""
+    from oss.render.strings import UI
+
+    return tuple(sorted(UI))
+
+
+def dsn_has_password(dsn: str) -> bool:
+    """Whether a libpq DSN holds a password: ``user:pw@`` or ``?password=`` in a URL, ``password=`` in
+    key/value form (``sslpassword`` too)."""
+    text = dsn.strip()
+    if re.match(r"^postgres(ql)?://", text, re.IGNORECASE):
+        try:
+            url = urlsplit(text)
+            if url.password is not None:
+                return True
+            keys = {k.lower() for k, _ in parse_qsl(url.query, keep_blank_values=True)}
+        except ValueError:
+            return "password" in text.lower()
+        return bool(keys & {"password", "sslpassword"})
+    return _KV_PASSWORD.search(text) is not None
 
 
 def valid_pin(pin: str) -> bool:
@@ -62,8 +115,10 @@ class StationConfig:
     projector_size: tuple[int, int] = (1280, 800)
     escape: str | None = None  # pin | confirm | ignore | quit (oss.station.stopping); None: by the PIN
     calibration: str | None = None
+    calibration_at: str = ""  # FILE:LINE:COL of 'calibration:' in the station file (see calibration_problem)
     log: str = "out/station.sqlite"
     language: str | None = None
+    language_at: str = ""  # FILE:LINE:COL of 'language:' in the station file, for messages at run start
     devices: tuple[DeviceConfig, ...] = field(default_factory=tuple)
     touch_buttons: bool = True
     hand_tracking: bool = False
@@ -119,12 +174,12 @@ def load_station_config(path: str | Path) -> StationConfig:
                 src = r.string(cam["source"].value, "camera source")
                 if src is not None:
                     kw["camera"] = src if src.isdigit() or ":" in src or src.startswith("/dev/") else rel(src)
-            w = r.integer(cam["width"].value, "width", 16) if "width" in cam else 1280
-            h = r.integer(cam["height"].value, "height", 16) if "height" in cam else 720
+            w = r.integer(cam["width"].value, "width", 16, MAX_IMAGE_SIDE) if "width" in cam else 1280
+            h = r.integer(cam["height"].value, "height", 16, MAX_IMAGE_SIDE) if "height" in cam else 720
             if w and h:
                 kw["camera_size"] = (w, h)
             if "fps" in cam:
-                kw["camera_fps"] = r.number(cam["fps"].value, "fps", positive=True) or 30.0
+                kw["camera_fps"] = r.number(cam["fps"].value, "fps", positive=True, maximum=MAX_FPS) or 30.0
             if "exposure" in cam:
                 kw["exposure"] = r.number(cam["exposure"].value, "exposure")
             if "white_balance" in cam:
@@ -144,7 +199,7 @@ def load_station_config(path: str | Path) -> StationConfig:
                 elif disp:
                     kw["display"] = disp
             if "screen" in pr:
-                kw["screen"] = r.integer(pr["screen"].value, "screen", 0) or 0
+                kw["screen"] = r.integer(pr["screen"].value, "screen", 0, MAX_SCREEN) or 0
             if "escape" in pr:
                 esc = r.string(pr["escape"].value, "escape")
                 if esc is not None and esc not in ESCAPE_POLICIES:
@@ -155,23 +210,40 @@ def load_station_config(path: str | Path) -> StationConfig:
                     )
                 elif esc:
                     kw["escape"] = esc
-            w = r.integer(pr["width"].value, "width", 16) if "width" in pr else 1280
-            h = r.integer(pr["height"].value, "height", 16) if "height" in pr else 800
+            w = r.integer(pr["width"].value, "width", 16, MAX_IMAGE_SIDE) if "width" in pr else 1280
+            h = r.integer(pr["height"].value, "height", 16, MAX_IMAGE_SIDE) if "height" in pr else 800
             if w and h:
                 kw["projector_size"] = (w, h)
     if "calibration" in top:
-        c = r.string(top["calibration"].value, "calibration")
-        if c:
+        cnode = top["calibration"].value
+        c = r.string(cnode, "calibration")
+        if c:  # checked when a station needs it (a sim: camera does not; 'oss calibrate' makes it)
             kw["calibration"] = rel(c)
+            kw["calibration_at"] = str(p.pos(cnode))
     if "log" in top:
         lg = r.string(top["log"].value, "log")
         if lg:
             kw["log"] = rel(lg)
     if "language" in top:
-        kw["language"] = r.string(top["language"].value, "language")
+        lnode = top["language"].value
+        lang = r.string(lnode, "language")
+        if lang is not None and not LANG_RE.match(lang):
+            p.error(
+                lnode,
+                f"language '{shorten(lang)}' is not a language code; OSS has screen texts in "
+                f"{', '.join(screen_languages())}, and step texts in the instruction's languages "
+                "(codes like en, nl, de, pt-BR)",
+            )
+        elif lang is not None:
+            kw["language"] = lang
+            kw["language_at"] = str(p.pos(lnode))
     if "devices" in top:
         devs = []
-        for n in r.sequence(top["devices"].value, "devices"):
+        items = r.sequence(top["devices"].value, "devices")
+        if len(items) > MAX_DEVICES:
+            p.error(top["devices"].value, f"a station has at most {MAX_DEVICES} devices, not {len(items)}")
+            items = []
+        for n in items:
             d = r.mapping(
                 n, "a device", ("kind", "port", "serial_number", "name", "lamps", "buttons"), ("kind",)
             )
@@ -180,7 +252,8 @@ def load_station_config(path: str | Path) -> StationConfig:
             kind = r.string(d["kind"].value, "device kind")
             if kind not in DEVICE_KINDS:
                 p.error(
-                    d["kind"].value, f"device kind must be one of {', '.join(DEVICE_KINDS)}, not '{kind}'"
+                    d["kind"].value,
+                    f"device kind must be one of {', '.join(DEVICE_KINDS)}, not '{shorten(str(kind))}'",
                 )
                 continue
             port = r.string(d["port"].value, "port") if "port" in d else None
@@ -194,7 +267,7 @@ def load_station_config(path: str | Path) -> StationConfig:
                 if kind != "picklight":
                     p.error(d["lamps"].key, "only a picklight device has 'lamps'")
                 for bin_id, e in r.id_mapping(d["lamps"].value, "lamps"):
-                    idx = r.integer(e.value, f"lamp index of '{bin_id}'", 0)
+                    idx = r.integer(e.value, f"lamp index of '{bin_id}'", 0, MAX_DEVICE_INPUT)
                     if idx is not None:
                         lamps.append((bin_id, idx))
             buttons: list[tuple[int, str]] = []
@@ -204,10 +277,13 @@ def load_station_config(path: str | Path) -> StationConfig:
                 bm = d["buttons"].value
                 if isinstance(bm, yaml.MappingNode):
                     for knode, vnode in bm.value:
-                        num = r.integer(knode, "button input number", 0)
+                        num = r.integer(knode, "button input number", 0, MAX_DEVICE_INPUT)
                         what = r.string(vnode, "button")
                         if what is not None and what not in BUTTON_NAMES:
-                            p.error(vnode, f"button must be one of {', '.join(BUTTON_NAMES)}, not '{what}'")
+                            p.error(
+                                vnode,
+                                f"button must be one of {', '.join(BUTTON_NAMES)}, not '{shorten(what)}'",
+                            )
                         elif num is not None and what is not None:
                             buttons.append((num, what))
                 else:
@@ -229,9 +305,7 @@ def load_station_config(path: str | Path) -> StationConfig:
         fl = r.mapping(top["fleet"].value, "fleet", ("dsn",), ("dsn",))
         if fl and "dsn" in fl:
             dsn = r.string(fl["dsn"].value, "fleet dsn")
-            if dsn is not None and ":" in dsn.split("@")[0].removeprefix("postgresql://").removeprefix(
-                "postgres://"
-            ):
+            if dsn is not None and dsn_has_password(dsn):
                 p.error(
                     fl["dsn"].value,
                     "don't write the password in the station file: put it in ~/.pgpass or PGPASSWORD",
@@ -250,7 +324,7 @@ def load_station_config(path: str | Path) -> StationConfig:
                 elif pin:
                     kw["monitor_pin"] = pin
             if "screen" in mo:
-                kw["monitor_screen"] = r.integer(mo["screen"].value, "screen", 0) or 0
+                kw["monitor_screen"] = r.integer(mo["screen"].value, "screen", 0, MAX_SCREEN) or 0
     if p.errors:
         raise FileProblems(p.items)
     return StationConfig(**kw)  # type: ignore[arg-type]

@@ -6,10 +6,12 @@ The lead wires them in ``oss/cli.py`` with ``add_commands(sub, commands)``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 
 from oss.records import OssError
 
@@ -113,19 +115,37 @@ def _report(args: argparse.Namespace) -> int:
         variants=tuple(args.variant),
     )
     t0 = time.perf_counter()
+    out = _out_folder(args.out)
 
     def progress(msg: str) -> None:
         if not args.quiet:
             print(f"oss report: {msg}", file=sys.stderr, flush=True)
 
     report = build_report(args.logs, dsn, filters, args.tz, progress)
-    paths = write_report(report, args.out, skills=not args.no_skills)
+    try:
+        paths = write_report(report, out, skills=not args.no_skills)
+    except OSError as e:
+        raise OssError(f"cannot write the report into {out}: {e.strerror or e}") from None
     s = report.table("summary").as_dict()
     print(
         f"{paths[0]}  ({s['units']} units, {s['steps_done']} steps, {s['errors']} errors; "
         f"{len(paths)} files in {time.perf_counter() - t0:.1f} s)"
     )
     return 0
+
+
+def _out_folder(text: str) -> Path:
+    """The report folder, made now: a file in the way or a folder that cannot be written is said at once."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise OssError(f"--out {out}: this is a file, not a folder; name a folder for the report")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OssError(f"cannot write the report into {out}: {e.strerror or e}") from None
+    if not os.access(out, os.W_OK):
+        raise OssError(f"cannot write the report into {out}: the folder is read-only")
+    return out
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -15,6 +15,17 @@ import yaml
 
 from oss.instructions import model as m
 from oss.instructions.levels import read_guidance, read_level
+from oss.instructions.limits import (
+    MAX_BENCH_MM,
+    MAX_DWELL_S,
+    MAX_HEIGHT_MM,
+    MAX_MARKER_MM,
+    MAX_OVERLAY_MM,
+    MAX_PICK_COUNT,
+    MAX_REPEAT,
+    MAX_SECONDS,
+    MAX_SHOWN_NUMBER,
+)
 from oss.instructions.reader import LANG_RE, Entry, Reader
 from oss.instructions.semantics import check_semantics
 from oss.instructions.yamlnodes import FileProblems, Problem, Problems, compose_file, suggest
@@ -181,8 +192,16 @@ class _Parser:
         b = self.r.mapping(node, "bench", ("width_mm", "depth_mm", "surface"), ("width_mm", "depth_mm"))
         if b is None:
             return None
-        w = self.r.number(b["width_mm"].value, "bench width_mm", positive=True) if "width_mm" in b else None
-        d = self.r.number(b["depth_mm"].value, "bench depth_mm", positive=True) if "depth_mm" in b else None
+        w = (
+            self.r.number(b["width_mm"].value, "bench width_mm", positive=True, maximum=MAX_BENCH_MM)
+            if "width_mm" in b
+            else None
+        )
+        d = (
+            self.r.number(b["depth_mm"].value, "bench depth_mm", positive=True, maximum=MAX_BENCH_MM)
+            if "depth_mm" in b
+            else None
+        )
         surface = "light"
         if "surface" in b:
             s = self.r.string(b["surface"].value, "bench surface")
@@ -201,16 +220,29 @@ class _Parser:
                 continue
             marker = self.r.integer(f["marker"].value, "marker", minimum=0) if "marker" in f else None
             size = (
-                self.r.number(f["marker_size_mm"].value, "marker_size_mm", positive=True)
+                self.r.number(
+                    f["marker_size_mm"].value, "marker_size_mm", positive=True, maximum=MAX_MARKER_MM
+                )
                 if "marker_size_mm" in f
                 else None
             )
             dictionary = "DICT_4X4_50"
             if "dictionary" in f:
                 dictionary = self._dictionary(f["dictionary"].value) or dictionary
+            if marker is not None and marker >= (n := _dictionary_size(dictionary)):
+                self.p.error(
+                    f["marker"].value,
+                    f"marker {marker} is not in {dictionary}, whose markers are 0 to {n - 1}; "
+                    "print a marker of the dictionary or name a larger one",
+                )
+                marker = None
             at = self.r.point(f["at"].value, "at") if "at" in f else (0.0, 0.0)
             ang = self.r.number(f["angle_deg"].value, "angle_deg") if "angle_deg" in f else 0.0
-            h = self.r.number(f["height_mm"].value, "height_mm", minimum=0) if "height_mm" in f else 0.0
+            h = (
+                self.r.number(f["height_mm"].value, "height_mm", minimum=0, maximum=MAX_HEIGHT_MM)
+                if "height_mm" in f
+                else 0.0
+            )
             if marker is None or size is None or at is None or ang is None or h is None:
                 continue
             out[fid] = m.Fixture(fid, marker, size, dictionary, at[0], at[1], ang, h)
@@ -353,7 +385,9 @@ class _Parser:
         )
         done = self._condition(f["done"].value) if "done" in f else None
         expected = (
-            self.r.number(f["expected_s"].value, "expected_s", positive=True) if "expected_s" in f else None
+            self.r.number(f["expected_s"].value, "expected_s", positive=True, maximum=MAX_SECONDS)
+            if "expected_s" in f
+            else None
         )
         errors = (
             tuple(
@@ -367,7 +401,7 @@ class _Parser:
         variants = self._variant_list(f["variants"].value, f"{where} variants") if "variants" in f else ()
         repeat = 1
         if "repeat" in f:
-            repeat = self.r.integer(f["repeat"].value, "repeat", minimum=1) or 1
+            repeat = self.r.integer(f["repeat"].value, "repeat", minimum=1, maximum=MAX_REPEAT) or 1
         each: tuple[str, ...] = ()
         if "each" in f:
             if "repeat" in f:
@@ -455,7 +489,11 @@ class _Parser:
                 return m.Highlight(z, color or "green", blink)
             if kind == "outline":
                 return m.Outline(z, color or "white", blink)
-            value = self.r.integer(f["value"].value, "value", minimum=0) if "value" in f else 0
+            value = (
+                self.r.integer(f["value"].value, "value", minimum=0, maximum=MAX_SHOWN_NUMBER)
+                if "value" in f
+                else 0
+            )
             return m.NumberOverlay(z, value or 0, color or "white", blink)
         if kind == "arrow":
             a = self._zone_ref(f["from"].value, "arrow from")
@@ -463,7 +501,11 @@ class _Parser:
             return m.Arrow(a, b, color or "yellow", blink) if a and b else None
         at = self.r.point(f["at"].value, "at")
         frame = self._frame(f["frame"].value, "frame") if "frame" in f else m.BENCH_FRAME
-        size = self.r.number(f["size_mm"].value, "size_mm", positive=True) if "size_mm" in f else None
+        size = (
+            self.r.number(f["size_mm"].value, "size_mm", positive=True, maximum=MAX_OVERLAY_MM)
+            if "size_mm" in f
+            else None
+        )
         if at is None or frame is None:
             return None
         if kind == "text":
@@ -509,7 +551,11 @@ class _Parser:
         where = f"{kind} {main_key}"
         if kind == "pick":
             b = self._zone_ref(main, where, bin_only=True)
-            count = self.r.integer(opts["count"].value, "count", minimum=1) if "count" in opts else 1
+            count = (
+                self.r.integer(opts["count"].value, "count", minimum=1, maximum=MAX_PICK_COUNT)
+                if "count" in opts
+                else 1
+            )
             return m.Pick(b, count or 1) if b else None
         if kind == "present":
             z = self._zone_ref(main, where)
@@ -524,7 +570,11 @@ class _Parser:
             return m.PartAbsent(z) if z else None
         if kind == "hand_in":
             z = self._zone_ref(main, where)
-            dwell = self.r.number(opts["dwell_s"].value, "dwell_s", minimum=0) if "dwell_s" in opts else 0.5
+            dwell = (
+                self.r.number(opts["dwell_s"].value, "dwell_s", minimum=0, maximum=MAX_DWELL_S)
+                if "dwell_s" in opts
+                else 0.5
+            )
             return m.HandIn(z, 0.5 if dwell is None else dwell) if z else None
         if kind == "press":
             b = self.r.string(main, where)
@@ -534,7 +584,7 @@ class _Parser:
                 )
                 return None
             return m.Press(b) if b else None
-        s = self.r.number(main, "timer seconds", positive=True)
+        s = self.r.number(main, "timer seconds", positive=True, maximum=MAX_SECONDS)
         return m.Timer(s) if s else None
 
     def _error_rule(self, node: yaml.Node) -> m.ErrorRule | None:
@@ -554,6 +604,13 @@ class _Parser:
             ]
             allowed = tuple(b for b in bs if b)
         return m.ErrorRule(kind, hint, allowed) if hint else None
+
+
+def _dictionary_size(name: str) -> int:
+    """How many markers the ArUco dictionary ``name`` has (ids 0 to n - 1)."""
+    import cv2
+
+    return int(cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, name)).bytesList.shape[0])
 
 
 def suggest_name(name: str, choices: tuple[str, ...]) -> str:

@@ -6,18 +6,21 @@ parser can go on and report every problem of a file at once.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 import yaml
 
 from oss.instructions.model import Text
-from oss.instructions.yamlnodes import Problems, mapping_items, scalar_value, suggest, type_name
+from oss.instructions.yamlnodes import Problems, mapping_items, scalar_value, shown, suggest, type_name
 
 ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 COLORS = ("green", "yellow", "red", "white", "blue", "orange", "cyan", "magenta")
+MAX_NUMBER = 1_000_000.0  # no OSS number (mm, seconds, settings) is larger: a sanity bound for all of them
+MAX_INTEGER = 1_000_000  # the same for whole numbers; counts have their own, smaller limits
 
 
 @dataclass(frozen=True)
@@ -133,27 +136,52 @@ class Reader:
         return None
 
     def number(
-        self, node: yaml.Node, where: str, minimum: float | None = None, positive: bool = False
+        self,
+        node: yaml.Node,
+        where: str,
+        minimum: float | None = None,
+        positive: bool = False,
+        maximum: float = MAX_NUMBER,
     ) -> float | None:
+        """A finite number within limits: every number has a ``maximum`` (and ``-MAX_NUMBER`` below)."""
         v = self._scalar(node)
         if isinstance(v, bool) or not isinstance(v, int | float):
             self.p.error(node, f"{where} must be a number, not {type_name(node)}")
             return None
-        if positive and v <= 0:
-            self.p.error(node, f"{where} must be more than 0, not {v}")
+        if isinstance(v, float) and math.isnan(v):
+            self.p.error(node, f"{where} must be a number, not {shown(node)}")
             return None
-        if minimum is not None and v < minimum:
-            self.p.error(node, f"{where} must be at least {minimum:g}, not {v}")
+        if positive and v <= 0:
+            self.p.error(node, f"{where} must be more than 0, not {shown(node)}")
+            return None
+        low = minimum if minimum is not None else -MAX_NUMBER
+        if v < low:
+            self.p.error(node, f"{where} must be at least {low:.10g}, not {shown(node)}")
+            return None
+        if v > maximum:
+            self.p.error(node, f"{where} must be at most {maximum:.10g}, not {shown(node)}")
             return None
         return float(v)
 
-    def integer(self, node: yaml.Node, where: str, minimum: int | None = None) -> int | None:
+    def integer(
+        self, node: yaml.Node, where: str, minimum: int | None = None, maximum: int = MAX_INTEGER
+    ) -> int | None:
+        """A whole number within limits: every count has a ``maximum`` (and ``-MAX_INTEGER`` below)."""
         v = self._scalar(node)
+        if isinstance(v, float) and math.isinf(v):  # a whole number too long to read
+            low = minimum if minimum is not None else -MAX_INTEGER
+            limit = f"at least {low}" if v < 0 else f"at most {maximum}"
+            self.p.error(node, f"{where} must be {limit}, not {shown(node)}")
+            return None
         if isinstance(v, bool) or not isinstance(v, int):
             self.p.error(node, f"{where} must be a whole number, not {type_name(node)}")
             return None
-        if minimum is not None and v < minimum:
-            self.p.error(node, f"{where} must be at least {minimum}, not {v}")
+        low = minimum if minimum is not None else -MAX_INTEGER
+        if v < low:
+            self.p.error(node, f"{where} must be at least {low}, not {shown(node)}")
+            return None
+        if v > maximum:
+            self.p.error(node, f"{where} must be at most {maximum}, not {shown(node)}")
             return None
         return v
 

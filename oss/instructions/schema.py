@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from oss.instructions import limits as lim
 from oss.instructions.model import BENCH_FRAME, EACH, FORMAT_VERSION, GUIDANCE_LEVELS, PANEL_ITEMS
 
 Schema = dict[str, Any]
@@ -190,8 +191,12 @@ def _bench_defs() -> dict[str, Schema]:
         "Bench",
         "The work surface the camera and projector see.",
         {
-            "width_mm": _pos("Width of the bench from left to right, in mm.", examples=[1200]),
-            "depth_mm": _pos("Depth from the operator's edge to the back, in mm.", examples=[700]),
+            "width_mm": _pos(
+                "Width of the bench from left to right, in mm.", maximum=lim.MAX_BENCH_MM, examples=[1200]
+            ),
+            "depth_mm": _pos(
+                "Depth from the operator's edge to the back, in mm.", maximum=lim.MAX_BENCH_MM, examples=[700]
+            ),
             "surface": _t("string", "What the bench top looks like.", enum=list(SURFACES), default="light"),
         },
         ("width_mm", "depth_mm"),
@@ -203,7 +208,11 @@ def _bench_defs() -> dict[str, Schema]:
         "marker, so zones given in this fixture's frame follow the jig when it moves.",
         {
             "marker": _int("The number (ArUco id) of the marker on the fixture.", 0, examples=[7]),
-            "marker_size_mm": _pos("Length of the side of the marker's black square, in mm.", examples=[40]),
+            "marker_size_mm": _pos(
+                "Length of the side of the marker's black square, in mm.",
+                maximum=lim.MAX_MARKER_MM,
+                examples=[40],
+            ),
             "dictionary": _t(
                 "string", "The marker's ArUco dictionary.", enum=dicts, default=DEFAULT_DICTIONARY
             ),
@@ -213,7 +222,12 @@ def _bench_defs() -> dict[str, Schema]:
                 default=[0, 0],
             ),
             "angle_deg": _num("Turn of the fixture in its usual place: degrees, anticlockwise.", default=0),
-            "height_mm": _num("Height of the marker above the bench top, in mm.", minimum=0, default=0),
+            "height_mm": _num(
+                "Height of the marker above the bench top, in mm.",
+                minimum=0,
+                maximum=lim.MAX_HEIGHT_MM,
+                default=0,
+            ),
         },
         ("marker", "marker_size_mm"),
     )
@@ -292,10 +306,15 @@ def _overlay_defs() -> dict[str, Schema]:
         return {
             "at": _ref("point", f"Where the {what} goes: [x, y] in mm, in 'frame'."),
             "frame": _ref("frame"),
-            "size_mm": _pos(size, default=size_default),
+            "size_mm": _pos(size, maximum=lim.MAX_OVERLAY_MM, default=size_default),
         }
 
-    value = _int("The number to show; 0 (the default) shows the repetition number.", 0, default=0)
+    value = _int(
+        "The number to show; 0 (the default) shows the repetition number.",
+        0,
+        maximum=lim.MAX_SHOWN_NUMBER,
+        default=0,
+    )
     overlays: dict[str, Schema] = {
         "highlight": _zone_short_or_long(
             "Highlight", "Fills a zone with colour (default green).", look("green")
@@ -341,12 +360,12 @@ def _condition_defs() -> dict[str, Schema]:
         return _list(description, _ref("condition"), min_items=1)
 
     unseen = "decided only while no hand covers the zone."
-    seconds = _pos("Seconds to wait.")
+    seconds = _pos("Seconds to wait.", maximum=lim.MAX_SECONDS)
     kinds: dict[str, Schema] = {
         "pick": _zone_short_or_long(
             "Pick",
             "A hand reaches into a bin and leaves it again.",
-            {"count": _int("How many picks are needed.", 1, default=1)},
+            {"count": _int("How many picks are needed.", 1, maximum=lim.MAX_PICK_COUNT, default=1)},
             "bin",
         ),
         "present": _zone_short_or_long(
@@ -360,7 +379,14 @@ def _condition_defs() -> dict[str, Schema]:
         "hand_in": _zone_short_or_long(
             "Hand in zone",
             "A hand stays in the zone for dwell_s seconds.",
-            {"dwell_s": _num("How long the hand must stay, in seconds.", minimum=0, default=0.5)},
+            {
+                "dwell_s": _num(
+                    "How long the hand must stay, in seconds.",
+                    minimum=0,
+                    maximum=lim.MAX_DWELL_S,
+                    default=0.5,
+                )
+            },
         ),
         "press": _short_or_long(
             "The operator presses a button. Write next, confirm or help, or {button}.",
@@ -429,11 +455,14 @@ def _step_defs() -> dict[str, Schema]:
             "image": _ref("path", "A larger picture or photo for the step."),
             "show": _list("What is projected onto the bench during the step.", _ref("overlay")),
             "done": _ref("condition", "When the step is done."),
-            "expected_s": _pos("How many seconds the step normally takes."),
+            "expected_s": _pos("How many seconds the step normally takes.", maximum=lim.MAX_SECONDS),
             "errors": _list("Mistakes to watch for, each with a hint.", _ref("errorRule")),
             "variants": _ids("Only these variants do this step. Leave out: every variant."),
             "repeat": _int(
-                "How many times the step is done in a row (not together with 'each').", 1, default=1
+                "How many times the step is done in a row (not together with 'each').",
+                1,
+                maximum=lim.MAX_REPEAT,
+                default=1,
             ),
             "each": _ids(
                 f"Do the step once for each of these zones, in order; '{EACH}' in the step means the "

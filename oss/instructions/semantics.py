@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
+from PIL import Image
 
 from oss.instructions import model as m
-from oss.instructions.yamlnodes import Problems, suggest
+from oss.instructions.limits import MAX_MEDIA_PIXELS, MAX_RUN_STEPS
+from oss.instructions.yamlnodes import Problems, shorten, suggest
 
 if TYPE_CHECKING:
     from oss.instructions.loader import Refs
@@ -60,13 +64,12 @@ def check_semantics(p: Problems, refs: Refs, ins: m.Instruction | None, root: ya
         if name not in fixtures:
             hint = suggest(name, fixtures) if fixtures else "; there is no 'fixtures:' section"
             p.error(node, f"{where}: no fixture '{name}' (use 'bench' or a fixture id){hint}")
+    checked: dict[str, str | None] = {}
     for name, node, where in refs.media:
-        f = path.parent / name
-        if not f.is_file():
-            p.error(
-                node,
-                f"{where}: file '{name}' not found next to the instruction file ({f}); add it or fix the path",
-            )
+        if name not in checked:
+            checked[name] = media_problem(path, name)
+        if checked[name] is not None:
+            p.error(node, f"{where}: {checked[name]}")
     if ins is None:
         return
     languages = ins.languages
@@ -86,7 +89,69 @@ def check_semantics(p: Problems, refs: Refs, ins: m.Instruction | None, root: ya
             p.error(node, f"'$each' is used in step '{sid}', which has no 'each:' list of zones")
     _check_geometry(p, ins, root)
     _check_parts(p, ins, root)
-    _check_variants(p, ins, root)
+    if _check_run_steps(p, ins, root):
+        _check_variants(p, ins, root)
+
+
+def media_problem(instruction_file: Path, name: str) -> str | None:
+    """What is wrong with the picture ``name`` of an instruction, as the station would find it, or None.
+
+    The station loads every picture from the instruction's folder when it starts; anything it would
+    refuse is refused here: a path out of the folder, a missing file, a folder, a file that is not a
+    picture OpenCV can read, or one too large to hold.
+    """
+    folder = instruction_file.parent
+    f = folder / name
+    inside = os.path.normpath(folder / name)
+    if Path(name).is_absolute() or not (inside + os.sep).startswith(os.path.normpath(folder) + os.sep):
+        return (
+            f"'{shorten(name, 300)}' must be inside the instruction's folder: write a path relative to it, "
+            "like media/housing.png, and keep the pictures with the instruction"
+        )
+    if f.is_dir():
+        return f"'{shorten(name, 300)}' is a folder, not a picture; name the picture file in it"
+    if not f.is_file():
+        return f"file '{shorten(name, 300)}' not found next to the instruction file ({f}); add it or fix the path"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(f) as img:
+                w, h = img.size
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return f"'{shorten(name, 300)}' is not an image (PNG or JPEG); the station could not show it"
+    if w * h > MAX_MEDIA_PIXELS:
+        return (
+            f"'{shorten(name, 300)}' is {w} x {h} px; a picture may have at most {MAX_MEDIA_PIXELS // 1_000_000} "
+            "million pixels (a pictogram needs a few hundred px a side)"
+        )
+    import cv2
+
+    if cv2.imread(str(f), cv2.IMREAD_UNCHANGED) is None:
+        return f"'{shorten(name, 300)}' is not an image OpenCV can read; save it as PNG or JPEG"
+    return None
+
+
+def _check_run_steps(p: Problems, ins: m.Instruction, root: yaml.Node) -> bool:
+    """At most MAX_RUN_STEPS steps in one unit of any variant; counted before anything is expanded."""
+    for v in ins.variants or (None,):
+        n = sum(len(s.each) if s.each else s.repeat for s in ins.steps if not s.variants or v in s.variants)
+        if n > MAX_RUN_STEPS:
+            of = f" of variant '{v}'" if v is not None else ""
+            p.error(
+                _key_node(root, "steps"),
+                f"one unit{of} has {n} steps (repeats and 'each' counted); at most {MAX_RUN_STEPS} are "
+                "allowed: split the work into several instructions",
+            )
+            return False
+    return True
+
+
+def _key_node(root: yaml.Node, key: str) -> yaml.Node:
+    if isinstance(root, yaml.MappingNode):
+        for k, _v in root.value:
+            if k.value == key:
+                return k
+    return root
 
 
 def _zone_node(root: yaml.Node, zid: str) -> yaml.Node | None:

@@ -196,18 +196,22 @@ class Speaker:
             raise OssError(NO_SPEECH)
         try:
             proc = subprocess.run(
-                [self.executable, "-v", language, "-s", "150", "--stdout", text],
+                # '--': a text starting with '-' is read aloud, not taken as an option of espeak-ng
+                [self.executable, "-v", language, "-s", "150", "--stdout", "--", text],
                 capture_output=True,
                 timeout=20,
                 check=True,
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
             raise OssError(f"espeak-ng could not read the step text in '{language}': {e}") from e
-        with wave.open(io.BytesIO(proc.stdout)) as w:
-            if w.getsampwidth() != 2 or w.getnchannels() != 1:
-                raise OssError("espeak-ng gave audio in an unexpected format (not mono 16-bit)")
-            pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16)
-            return pcm, w.getframerate()
+        try:
+            with wave.open(io.BytesIO(proc.stdout)) as w:
+                if w.getsampwidth() != 2 or w.getnchannels() != 1:
+                    raise OssError("espeak-ng gave audio in an unexpected format (not mono 16-bit)")
+                pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16)
+                return pcm, w.getframerate()
+        except (wave.Error, EOFError) as e:
+            raise OssError(f"espeak-ng gave no audio for the step text in '{language}' ({e})") from e
 
     def say(self, text: str, language: str, volume: float = 1.0) -> None:
         """Start reading ``text`` aloud; returns at once. Does nothing (but log once) without espeak-ng."""

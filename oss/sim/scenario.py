@@ -11,10 +11,11 @@ from pathlib import Path
 
 from oss.instructions.model import Instruction, PartAbsent, PartPresent, Pick, SourcePos, iter_conditions
 from oss.instructions.yamlnodes import FileProblems, Problem, compose_file
+from oss.package_data import samples_dir
 
 SCENARIO_FORMAT = 1
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository, in a source checkout
 
 # kind -> {param: (type, default)}; a default of ... means required.
 DEVIATIONS: dict[str, dict[str, tuple[str, object]]] = {
@@ -146,6 +147,7 @@ class Scenario:
     operator: OperatorSpec = field(default_factory=OperatorSpec)
     deviations: tuple[Deviation, ...] = ()
     source: str = ""
+    variant_pos: SourcePos | None = field(default=None, compare=False)  # where the file names the variant
 
     def load_instruction(self) -> Instruction:
         from oss.instructions import load_instruction
@@ -193,11 +195,15 @@ def load_scenario(path_or_name: str | Path, check: bool = True) -> Scenario:
 
 def resolve_instructions(value: str, scenario_file: Path) -> list[Path]:
     """Where ``instructions:`` may point: as written if absolute, else next to the scenario file, then from
-    the current directory, then from the project root (the folder holding ``instructions/``)."""
+    the current directory, then (for ``instructions/NAME``) among the samples shipped with OSS: the
+    repository's ``instructions/`` folder, which an installed OSS carries as ``oss.samples``."""
     p = Path(value)
     if p.is_absolute():
         return [p]
-    return [scenario_file.parent / p, Path.cwd() / p, PROJECT_ROOT / p]
+    tried = [scenario_file.parent / p, Path.cwd() / p]
+    if len(p.parts) > 1 and p.parts[0] == "instructions":
+        tried.append(samples_dir().joinpath(*p.parts[1:]))
+    return tried
 
 
 def check_scenario(scenario: Scenario, instruction: Instruction) -> None:
@@ -208,7 +214,7 @@ def check_scenario(scenario: Scenario, instruction: Instruction) -> None:
     if scenario.variant is not None and instruction.variants and scenario.variant not in instruction.variants:
         problems.append(
             Problem(
-                top,
+                scenario.variant_pos or top,
                 f"variant '{scenario.variant}' is not in the instruction; write one of: "
                 f"{', '.join(instruction.variants)}",
             )

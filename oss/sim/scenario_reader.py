@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -9,10 +10,16 @@ from typing import Any
 
 import yaml
 
-from oss.instructions.yamlnodes import Problems, mapping_items, scalar_value, suggest, type_name
+from oss.instructions.reader import MAX_INTEGER, MAX_NUMBER
+from oss.instructions.yamlnodes import Problems, mapping_items, scalar_value, shown, suggest, type_name
 from oss.sim import scenario as s
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Limits of a scenario (issue 21): a simulated run must fit in memory and end.
+MIN_SIZE_PX, MAX_SIZE_PX = 16, 4096  # a side of the camera or projector image
+MAX_CYCLES = 1000
+MAX_SEED = 2**32 - 1
+MAX_TIME_LIMIT_S = 86400.0
 
 
 class Reader:
@@ -42,28 +49,41 @@ class Reader:
     def number(
         self, node: yaml.Node, where: str, lo: float | None = None, hi: float | None = None
     ) -> float | None:
+        """A finite number in [lo, hi]; without a limit, within ±MAX_NUMBER."""
         v = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
-        if isinstance(v, bool) or not isinstance(v, int | float):
+        if isinstance(v, bool) or not isinstance(v, int | float) or (isinstance(v, float) and math.isnan(v)):
             self.problems.error(node, f"{where} must be a number, not {type_name(node)}")
             return None
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            rng = (
-                f"between {lo} and {hi}"
-                if lo is not None and hi is not None
-                else (f"at least {lo}" if lo is not None else f"at most {hi}")
-            )
-            self.problems.error(node, f"{where} is {v}; it must be {rng}")
+        low = -MAX_NUMBER if lo is None else lo
+        high = MAX_NUMBER if hi is None else hi
+        if v < low or v > high:
+            if lo is not None and hi is not None:
+                rng = f"between {lo} and {hi}"
+            elif lo is not None:
+                rng = f"between {lo} and {high:.10g}" if v > high else f"at least {lo}"
+            elif hi is not None:
+                rng = f"between {low:.10g} and {hi}" if v < low else f"at most {hi}"
+            else:
+                rng = f"between {low:.10g} and {high:.10g}"
+            self.problems.error(node, f"{where} is {shown(node)}; it must be {rng}")
             return None
         return float(v)
 
-    def integer(self, node: yaml.Node, where: str, lo: int = 0) -> int | None:
+    def integer(self, node: yaml.Node, where: str, lo: int = 0, hi: int = MAX_INTEGER) -> int | None:
         v = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or (isinstance(v, float) and not math.isinf(v))
+        ):
             self.problems.error(
-                node, f"{where} must be a whole number of at least {lo}, not {type_name(node)}"
+                node, f"{where} must be a whole number from {lo} to {hi}, not {type_name(node)}"
             )
             return None
-        return v
+        if not lo <= v <= hi:
+            self.problems.error(node, f"{where} must be a whole number from {lo} to {hi}, not {shown(node)}")
+            return None
+        return int(v)
 
     def text(self, node: yaml.Node, where: str) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or scalar_value(node) is None:
@@ -85,8 +105,9 @@ class Reader:
         vals = [self.number(v, f"{where}[{i}]") for i, v in enumerate(node.value)]
         if any(v is None for v in vals):
             return None
-        if integer and any(v is not None and (v != int(v) or v <= 0) for v in vals):
-            self.problems.error(node, f"{where} must be whole positive numbers like [1280, 720]")
+        lo, hi = MIN_SIZE_PX, MAX_SIZE_PX
+        if integer and any(v is not None and (v != int(v) or not lo <= v <= hi) for v in vals):
+            self.problems.error(node, f"{where} must be whole numbers from {lo} to {hi}, like [1280, 720]")
             return None
         return tuple(float(v) for v in vals if v is not None)
 
@@ -174,7 +195,13 @@ class Reader:
         if ipath_text is not None:
             tried = s.resolve_instructions(ipath_text, path)
             ipath = next((p for p in tried if p.exists()), None)
-            if ipath is None:
+            if ipath is not None and ipath.is_dir():
+                self.problems.error(
+                    inode,
+                    f"instruction file '{ipath_text}' is a folder ({ipath}); name the instruction file in it",
+                )
+                ipath = None
+            elif ipath is None:
                 self.problems.error(
                     inode,
                     f"instruction file '{ipath_text}' not found; looked in: "
@@ -184,12 +211,14 @@ class Reader:
         for key, conv in (("name", self.text), ("description", self.text), ("variant", self.text)):
             if key in top:
                 kw[key] = conv(top[key][1], key)
+        if "variant" in top:
+            kw["variant_pos"] = self.problems.pos(top["variant"][1])
         if "cycles" in top:
-            kw["cycles"] = self.integer(top["cycles"][1], "cycles", 1)
+            kw["cycles"] = self.integer(top["cycles"][1], "cycles", 1, MAX_CYCLES)
         if "seed" in top:
-            kw["seed"] = self.integer(top["seed"][1], "seed", 0)
+            kw["seed"] = self.integer(top["seed"][1], "seed", 0, MAX_SEED)
         if "time_limit_s" in top:
-            kw["time_limit_s"] = self.number(top["time_limit_s"][1], "time_limit_s", 1.0)
+            kw["time_limit_s"] = self.number(top["time_limit_s"][1], "time_limit_s", 1.0, MAX_TIME_LIMIT_S)
         sections: dict[str, tuple[type, dict[str, tuple[str, Any]]]] = {
             "camera": (
                 s.CameraSpec,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from oss.config import StationConfig, load_station_config
+from oss.config import StationConfig, calibration_problem, load_station_config
 from oss.records import OssError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,11 +98,11 @@ def _settings(args: argparse.Namespace) -> tuple[StationConfig, dict[str, object
     if args.camera:
         cfg = replace(cfg, camera=args.camera)
     if args.calibration:
-        cfg = replace(cfg, calibration=args.calibration)
+        cfg = replace(cfg, calibration=args.calibration, calibration_at="--calibration")
     if args.log:
         cfg = replace(cfg, log=args.log)
     if args.language:
-        cfg = replace(cfg, language=args.language)
+        cfg = replace(cfg, language=args.language, language_at="--language")
     if args.hand_tracking:
         cfg = replace(cfg, hand_tracking=True)
     if args.no_touch_buttons:
@@ -131,6 +131,10 @@ def run_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     cfg, extra = _settings(args)
     instructions = Path(args.instructions) if args.instructions else None
+    check_language(cfg, instructions)
+    problem = calibration_problem(cfg)
+    if problem:
+        raise OssError(problem)
     summary = build_and_run(cfg, instructions, args.variant, args.operator, extra, args.resume, args.realtime)
     text = json.dumps(summary, indent=2)
     if extra.get("summary"):
@@ -146,3 +150,32 @@ def run_command(args: argparse.Namespace) -> int:
     if summary.get("error"):
         raise OssError(str(summary["error"]))
     return 0
+
+def check_language(cfg: StationConfig, instructions: Path | None) -> None:
+    """Refuse an operator language that neither the instruction nor OSS's own screen texts have.
+
+    The station file's reader knows only the screen languages; the instruction (given, or the sim
+    scenario's) is read here, before anything starts. Problems of the instruction itself are left to
+    the station, which reports them with their lines.
+    """
+    from oss.config import screen_languages
+    from oss.instructions import parse_instruction
+
+    lang = cfg.language
+    if not lang or lang in screen_languages():
+        return
+    path = instructions
+    if path is None and cfg.camera.startswith("sim:"):
+        from oss.sim.scenario import load_scenario
+
+        path = load_scenario(cfg.camera.removeprefix("sim:"), check=False).instructions
+    if path is None:
+        return
+    ins = parse_instruction(path).instruction
+    if ins is None or lang in ins.languages:
+        return
+    where = cfg.language_at or "language"
+    raise OssError(
+        f"{where}: language '{lang}' is not one of the instruction's languages ({', '.join(ins.languages)}), "
+        f"nor one OSS has screen texts in ({', '.join(screen_languages())}); choose one of those"
+    )
