@@ -34,7 +34,7 @@ def add_commands(subparsers: argparse._SubParsersAction, commands: dict[str, Com
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", required=True, metavar="FILE", help="where to write the result ('-': stdout)")
     p.add_argument(
-        "--task", metavar="FILE", help="a hand_landmarker.task (default: the models inside mediapipe)"
+        "--task", metavar="FILE", help="a hand_landmarker.task (default: the one shipped with OSS)"
     )
     p.add_argument("--max-hands", type=int, default=2, help="hands per image at most (default 2)")
     p.add_argument("--min-score", type=float, default=0.5, help="palm detection confidence (default 0.5)")
@@ -78,7 +78,7 @@ def detect_files(
                 Path(draw_dir).mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(Path(draw_dir) / (Path(path).stem + "_hands.png")), out)
     return {
-        "model": options.task_file or "mediapipe package: palm_detection_full + hand_landmark_full",
+        "model": options.task_file or "OSS hand_landmarker.task: palm_detection_full + hand_landmark_full",
         "images_with_hands": sum(1 for i in images if i["hands"]),
         "images": images,
     }

@@ -1,20 +1,21 @@
 """The MediaPipe boundary: the hand landmarker model, and its results as plain OSS records.
 
-The model is MediaPipe's own: the palm detector and the hand landmark model that ship inside the
-installed ``mediapipe`` package (``modules/palm_detection/palm_detection_full.tflite`` and
-``modules/hand_landmark/hand_landmark_full.tflite``), zipped in memory into the bundle the Tasks API
-``HandLandmarker`` reads. Nothing is downloaded; a ``hand_landmarker.task`` file may be named instead.
+The model is MediaPipe's own: the palm detector and the hand landmark model that mediapipe 0.10.21
+shipped inside its package (``palm_detection_full.tflite`` and ``hand_landmark_full.tflite``), zipped
+once into the bundle the Tasks API ``HandLandmarker`` reads and shipped with OSS as package data
+(``oss/perception/models/hand_landmarker.task``, Apache-2.0, built by ``tools/build_hand_model.py``).
+Later mediapipe releases no longer carry models, so any current mediapipe runs it. Nothing is
+downloaded; a ``hand_landmarker.task`` file may be named instead.
 No MediaPipe type leaves this module: results become ``HandLandmarks`` (image px).
 """
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,7 @@ HAND_CONNECTIONS = (
     (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (17, 18), (18, 19), (19, 20), (0, 17),
 )  # fmt: skip
 
-_BUNDLE_MEMBERS = {
-    "hand_detector.tflite": "palm_detection/palm_detection_full.tflite",
-    "hand_landmarks_detector.tflite": "hand_landmark/hand_landmark_full.tflite",
-}
+BUNDLED_MODEL = "models/hand_landmarker.task"  # inside the oss.perception package
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ class HandLandmarks:
 
 @dataclass(frozen=True)
 class LandmarkerOptions:
-    """How the landmarker runs. ``task_file``: a ``hand_landmarker.task`` to use instead of the models
-    in the mediapipe package."""
+    """How the landmarker runs. ``task_file``: a ``hand_landmarker.task`` to use instead of the one
+    shipped with OSS."""
 
     task_file: str | None = None
     max_hands: int = 2
@@ -73,41 +71,33 @@ def _quiet_mediapipe() -> None:
 
 @lru_cache(maxsize=2)
 def model_bundle(task_file: str | None = None) -> bytes:
-    """The hand landmarker model as bytes: ``task_file`` if given, else assembled in memory from the
-    models inside the installed mediapipe package."""
+    """The hand landmarker model as bytes: ``task_file`` if given, else the bundle shipped with OSS."""
     if task_file is not None:
         path = Path(task_file)
         if not path.is_file():
             raise OssError(
                 f"hand landmarker model {path} not found. Name an existing hand_landmarker.task file in the "
-                "station configuration, or leave it out to use the model that comes with mediapipe."
+                "station configuration, or leave it out to use the model that comes with OSS."
             )
         return path.read_bytes()
-    _quiet_mediapipe()
-    try:
-        import mediapipe
-    except ImportError as e:  # pragma: no cover - mediapipe is a dependency
+    bundled = resources.files("oss.perception").joinpath(BUNDLED_MODEL)
+    if not bundled.is_file():
         raise OssError(
-            "mediapipe is not installed: install OSS with its dependencies (pip install -e .)"
-        ) from e
-    root = Path(mediapipe.__file__).parent / "modules"
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        for name, rel in _BUNDLE_MEMBERS.items():
-            src = root / rel
-            if not src.is_file():
-                raise OssError(
-                    f"the mediapipe package at {root.parent} lacks {rel}; reinstall mediapipe==0.10.21 "
-                    "or name a hand_landmarker.task file in the station configuration."
-                )
-            z.write(src, name)
-    return buf.getvalue()
+            f"the OSS package lacks its hand model {BUNDLED_MODEL} (a broken install): reinstall OSS, "
+            "or name a hand_landmarker.task file in the station configuration."
+        )
+    return bundled.read_bytes()
 
 
 def create_landmarker(options: LandmarkerOptions, video: bool) -> Any:
     """A MediaPipe ``HandLandmarker`` (IMAGE or VIDEO running mode). Stays inside the adapters."""
     _quiet_mediapipe()
-    from mediapipe.tasks.python import BaseOptions, vision
+    try:
+        from mediapipe.tasks.python import BaseOptions, vision
+    except ImportError as e:  # pragma: no cover - mediapipe is a dependency
+        raise OssError(
+            f"mediapipe is not installed or broken ({e}): install OSS with its dependencies (pip install .)"
+        ) from e
 
     mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
     opts = vision.HandLandmarkerOptions(
@@ -121,10 +111,10 @@ def create_landmarker(options: LandmarkerOptions, video: bool) -> Any:
     try:
         return vision.HandLandmarker.create_from_options(opts)
     except (RuntimeError, ValueError) as e:
-        src = options.task_file or "the models in the mediapipe package"
+        src = options.task_file or f"the hand model shipped with OSS ({BUNDLED_MODEL})"
         raise OssError(
             f"MediaPipe could not load the hand landmarker from {src} ({e}). "
-            "Use a hand_landmarker.task from MediaPipe's model page or the package's own models."
+            "Use a hand_landmarker.task from MediaPipe's model page, or leave it out for the one shipped with OSS."
         ) from e
 
 

@@ -59,7 +59,7 @@ Focus = tuple[Point, float]  # centre (bench mm), radius (mm)
 class TrackerConfig:
     """Settings of the MediaPipe hand tracker (bench mm, seconds)."""
 
-    task_file: str | None = None  # a hand_landmarker.task; None: the models inside the mediapipe package
+    task_file: str | None = None  # a hand_landmarker.task; None: the one shipped with OSS
     crop_mm: float = 560.0  # side of the bench square cut around each hand (the hand fills about a third)
     crop_px: int = 192  # ... resampled to this (up or down): the palm detector's own input size
     hand_back_mm: float = 80.0  # the crop centre lies this far from the tip towards the arm

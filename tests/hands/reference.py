@@ -3,10 +3,21 @@
 The reference is MediaPipe's legacy ``mp.solutions.hands.Hands(static_image_mode=True,
 model_complexity=1)``: the same palm_detection_full and hand_landmark_full models, through the older
 graph. Its handedness assumes a mirrored (selfie) image, so its labels are swapped before comparing.
+
+mediapipe dropped the legacy solutions after 0.10.21, so the reference was run once with mediapipe
+0.10.21 and its output is kept in ``legacy_reference.json`` (per photo under ``../shared/data/hands/``:
+per hand the unmirrored handedness and 21 landmarks in image px, to 0.001 px). To record it again, in an
+environment with mediapipe 0.10.21 (Python 3.11 or 3.12)::
+
+    python -m tests.hands.reference --record
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +27,7 @@ import numpy as np
 from tests.conftest import SHARED_DATA
 
 HANDS_DIR = SHARED_DATA / "hands"
+REFERENCE_FILE = Path(__file__).resolve().parent / "legacy_reference.json"
 SWAP = {"Left": "Right", "Right": "Left"}
 
 
@@ -24,10 +36,26 @@ def photo_paths() -> list[Path]:
 
 
 def legacy_reference(paths: list[Path]) -> dict[str, list[tuple[str, np.ndarray]]]:
-    """Per image path: (handedness for an unmirrored image, 21×2 px) per hand, from the legacy solution."""
+    """Per image path: (handedness for an unmirrored image, 21×2 px) per hand, from the legacy solution
+    (as recorded in ``legacy_reference.json``)."""
+    doc = json.loads(REFERENCE_FILE.read_text())
+    recorded = doc["images"]
+    out: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for p in paths:
+        key = p.relative_to(HANDS_DIR).as_posix()
+        if key not in recorded:
+            raise KeyError(
+                f"{key} is not in {REFERENCE_FILE.name}: record the reference again (see its module)"
+            )
+        out[str(p)] = [(h["handedness"], np.asarray(h["landmarks_px"], np.float64)) for h in recorded[key]]
+    return out
+
+
+def record_legacy_reference(paths: list[Path]) -> dict[str, object]:
+    """Run the legacy solution (mediapipe 0.10.21 or older) on ``paths``: the document of ``legacy_reference.json``."""
     import mediapipe as mp
 
-    out: dict[str, list[tuple[str, np.ndarray]]] = {}
+    images: dict[str, list[dict[str, object]]] = {}
     with mp.solutions.hands.Hands(static_image_mode=True, model_complexity=1, max_num_hands=2) as legacy:
         for p in paths:
             bgr = cv2.imread(str(p))
@@ -35,10 +63,15 @@ def legacy_reference(paths: list[Path]) -> dict[str, list[tuple[str, np.ndarray]
             res = legacy.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             hands = []
             for lms, hd in zip(res.multi_hand_landmarks or [], res.multi_handedness or [], strict=True):
-                pts = np.array([[q.x * w, q.y * h] for q in lms.landmark])
-                hands.append((SWAP.get(hd.classification[0].label, ""), pts))
-            out[str(p)] = hands
-    return out
+                pts = [[round(q.x * w, 3), round(q.y * h, 3)] for q in lms.landmark]
+                hands.append({"handedness": SWAP.get(hd.classification[0].label, ""), "landmarks_px": pts})
+            images[p.relative_to(HANDS_DIR).as_posix()] = hands
+    return {
+        "source": "mp.solutions.hands.Hands(static_image_mode=True, model_complexity=1, max_num_hands=2), "
+        "handedness swapped to an unmirrored image",
+        "mediapipe": mp.__version__,
+        "images": images,
+    }
 
 
 @dataclass(frozen=True)
@@ -93,3 +126,28 @@ def compare(doc: dict[str, object], reference: dict[str, list[tuple[str, np.ndar
         maxes,
         agree,
     )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="record MediaPipe's legacy reference for the real hand photos")
+    ap.add_argument(
+        "--record", action="store_true", help=f"write {REFERENCE_FILE.name} (needs mediapipe 0.10.21)"
+    )
+    args = ap.parse_args()
+    if not args.record:
+        ap.print_help()
+        return 2
+    paths = photo_paths()
+    if not paths:
+        print(f"no photos in {HANDS_DIR}", file=sys.stderr)
+        return 1
+    doc = record_legacy_reference(paths)
+    text = json.dumps(doc, indent=1)
+    text = re.sub(r"\[\s*(-?[\d.]+),\s*(-?[\d.]+)\s*\]", r"[\1, \2]", text)  # a point per line
+    REFERENCE_FILE.write_text(text + "\n")
+    print(f"{REFERENCE_FILE}: {len(paths)} photos, {sum(map(len, doc['images'].values()))} hands")  # type: ignore[union-attr]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
