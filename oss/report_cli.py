@@ -48,10 +48,11 @@ def add_commands(subparsers: argparse._SubParsersAction, commands: dict[str, Com
 
     s = subparsers.add_parser(
         "sync",
-        help="forward a station's event log to the fleet store (PostgreSQL)",
-        description="Copy the events of LOG.sqlite that the fleet store does not have yet. "
-        "The DSN comes from "
-        "--dsn, else OSS_FLEET_DSN, else libpq's PG* variables; keep passwords in ~/.pgpass.",
+        help="merge a station log's spill journals into it and forward it to the fleet store (PostgreSQL)",
+        description="First write into LOG.sqlite the events its station saved in spill journals while the "
+        "log's disk was full (each event once), then copy the events the fleet store does not have yet. "
+        "The DSN comes from --dsn, else OSS_FLEET_DSN, else libpq's PG* variables; keep passwords in "
+        "~/.pgpass. Without any, only the journals are merged.",
     )
     s.add_argument("log", metavar="LOG.sqlite")
     s.add_argument("--dsn", help="postgresql://user@host:port/db (default: OSS_FLEET_DSN or PG* variables)")
@@ -122,6 +123,8 @@ def _report(args: argparse.Namespace) -> int:
             print(f"oss report: {msg}", file=sys.stderr, flush=True)
 
     report = build_report(args.logs, dsn, filters, args.tz, progress)
+    for note in report.notes:  # shown even with -q: the figures may be short of the truth
+        print(f"oss report: warning: {note}", file=sys.stderr, flush=True)
     try:
         paths = write_report(report, out, skills=not args.no_skills)
     except OSError as e:
@@ -151,9 +154,16 @@ def _out_folder(text: str) -> Path:
 def _sync(args: argparse.Namespace) -> int:
     import logging
 
+    from oss.log.central import resolve_dsn
     from oss.log.fleet import FleetForwarder
+    from oss.log.store import merge_spills
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    merged = merge_spills(args.log)
+    print(f"{merged} event(s) merged from spill journals into {args.log}")
+    if resolve_dsn(args.dsn) is None and not args.follow:
+        print("no fleet store configured (--dsn, OSS_FLEET_DSN or PGHOST): nothing forwarded")
+        return 0
     fwd = FleetForwarder(args.log, args.dsn, interval_s=args.interval)
     if not args.follow:
         try:

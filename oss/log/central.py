@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from oss.log.schema import SCHEMA_VERSION, postgres_ddl
+from oss.log.schema import FLEET_SCHEMA_VERSION, postgres_ddl, postgres_indexes, postgres_migration
 from oss.records import OssError
 
 if TYPE_CHECKING:
@@ -101,20 +101,24 @@ def connect(dsn: str, *, connect_timeout_s: float = 5.0, autocommit: bool = Fals
 
 
 def ensure_schema(conn: Connection[Any]) -> None:
-    """Create the central tables if missing (same columns as the station's file, ``oss.log.schema``);
-    raise :class:`FleetError` when the store was made by a newer OSS."""
+    """Create the central tables if missing (same columns as the station's file, ``oss.log.schema``,
+    and each event's ``log_id``), migrate a store made by an older OSS, and raise :class:`FleetError`
+    when the store was made by a newer OSS."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(4242010)")  # several stations may start at once
         for stmt in postgres_ddl():
             conn.execute(stmt)
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', %s) ON CONFLICT (key) DO NOTHING",
-            (str(SCHEMA_VERSION),),
-        )
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise FleetError(
-            f"the fleet store has schema {version}, made by a newer OSS (this one knows {SCHEMA_VERSION}); "
-            "upgrade OSS on this station"
+        version = int(row[0]) if row else FLEET_SCHEMA_VERSION  # a new store is made as the current one
+        if version > FLEET_SCHEMA_VERSION:
+            raise FleetError(
+                f"the fleet store has schema {version}, made by a newer OSS (this one knows "
+                f"{FLEET_SCHEMA_VERSION}); upgrade OSS on this station"
+            )
+        for stmt in (*postgres_migration(version), *postgres_indexes()):
+            conn.execute(stmt)
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (str(FLEET_SCHEMA_VERSION),),
         )

@@ -11,6 +11,10 @@ database is down for a while:
   answer was lost, or the cursor write failed) inserts nothing the second time, because ids are stable;
 * when PostgreSQL cannot be reached, the thread retries with exponential backoff (``backoff_s``), logging
   the first failure as a warning and the recovery as info; passwords never appear (``central.mask_dsn``).
+* every event goes with its log file's ``log_id`` (``oss.log.schema``): a new log of a station (the old
+  one moved aside) forwards from seq 1 again without clashing with the old log's events. Each batch
+  widens the log's time span in ``station_logs``; a batch whose log overlaps in time with another log
+  of the same station is refused (two stations use one station id) and stays pending.
 
 Sessions are forwarded too: new ones, and again when they close (``fleet_open_sessions`` remembers which
 were sent while open).
@@ -24,6 +28,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +51,18 @@ _SIDE_DDL = (
 )
 _EV_COLS = ", ".join(EVENT_FIELDS)
 _SE_COLS = ", ".join(SESSION_FIELDS)
+_EV_COLS_CENTRAL = f"{_EV_COLS}, log_id"
+_SPAN_LOCK = 4242011  # with hashtext(station): one forwarder at a time checks a station's logs
+_UPSERT_SPAN = (
+    "INSERT INTO station_logs (station, log_id, first_utc, last_utc) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (station, log_id) DO UPDATE SET first_utc = LEAST(station_logs.first_utc, "
+    "EXCLUDED.first_utc), last_utc = GREATEST(station_logs.last_utc, EXCLUDED.last_utc) "
+    "RETURNING first_utc, last_utc"
+)
+_OVERLAP = (
+    "SELECT log_id, first_utc, last_utc FROM station_logs WHERE station = %s AND log_id <> %s "
+    "AND first_utc < %s AND last_utc > %s ORDER BY first_utc LIMIT 1"
+)
 _UPSERT_SESSION = (
     f"INSERT INTO sessions ({_SE_COLS}) VALUES ({', '.join(['%s'] * len(SESSION_FIELDS))}) "
     "ON CONFLICT (id) DO UPDATE SET ended_utc = EXCLUDED.ended_utc WHERE sessions.ended_utc IS NULL"
@@ -105,6 +122,7 @@ class FleetForwarder:
         self._pg: Connection[Any] | None = None
         self._target = ""
         self._local: sqlite3.Connection | None = None
+        self._log_id = ""
         self._cursor_seq = 0
         self._forwarded = 0
         self._failures = 0
@@ -224,7 +242,7 @@ class FleetForwarder:
                 return self._forward_all()
             except sqlite3.Error as e:
                 self._close_local()
-                raise self._failed(f"cannot read the station log {self.store_path}: {e}") from None
+                raise self._failed(f"cannot read or update the station log {self.store_path}: {e}") from None
             except FleetError as e:
                 raise self._failed(str(e)) from None
             except Exception as e:
@@ -235,8 +253,9 @@ class FleetForwarder:
                 self._drop_pg()
                 if isinstance(e, psycopg.errors.UniqueViolation):
                     msg = (
-                        "the fleet store already holds other events with the same station id and seq: two "
-                        "station logs use one station id; give each station its own id "
+                        f"the fleet store already holds other events with this log's id ({self._log_id}) "
+                        "and seq: two stations write copies of one log file, which also means two station "
+                        "logs use one station id; give each station a log file of its own and its own id "
                         f"(station: in the station configuration) [{e.diag.message_detail or e}]"
                     )
                 else:
@@ -251,6 +270,7 @@ class FleetForwarder:
     def _forward_all(self) -> int:
         pg = self._connection()
         local = self._sqlite()
+        self._log_id = self._read_log_id(local)
         total = 0
         while True:
             events, sessions, s_rowid, still_open = self._read_batch(local)
@@ -272,13 +292,39 @@ class FleetForwarder:
 
     def _send_events(self, pg: Connection[Any], events: list[tuple[Any, ...]]) -> int:
         pg.execute("CREATE TEMP TABLE IF NOT EXISTS fleet_in (LIKE events) ON COMMIT DELETE ROWS")
-        with pg.cursor().copy(f"COPY fleet_in ({_EV_COLS}) FROM STDIN") as cp:
+        with pg.cursor().copy(f"COPY fleet_in ({_EV_COLS_CENTRAL}) FROM STDIN") as cp:
             for row in events:
-                cp.write_row(row)
-        cur = pg.execute(
-            f"INSERT INTO events ({_EV_COLS}) SELECT {_EV_COLS} FROM fleet_in ON CONFLICT (id) DO NOTHING"
-        )
-        return max(0, cur.rowcount)
+                cp.write_row((*row, self._log_id))
+        new = pg.execute(
+            f"INSERT INTO events ({_EV_COLS_CENTRAL}) SELECT {_EV_COLS_CENTRAL} FROM fleet_in "
+            "ON CONFLICT (id) DO NOTHING RETURNING station, utc"
+        ).fetchall()
+        spans: dict[str, tuple[Any, Any]] = {}
+        for station, utc in new:
+            lo, hi = spans.get(station, (utc, utc))
+            spans[station] = (min(lo, utc), max(hi, utc))
+        for station, (lo, hi) in sorted(spans.items()):
+            self._claim_span(pg, station, lo, hi)
+        return len(new)
+
+    def _claim_span(self, pg: Connection[Any], station: str, lo: Any, hi: Any) -> None:
+        """Widen this log's time span for ``station`` by the new events (``lo`` to ``hi``); refuse them
+        when another log of the same station overlaps it in time (a replaced log does not: it ended
+        before this one began). Events sent before are left out: a batch sent again widens nothing."""
+        pg.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_SPAN_LOCK, station))
+        row = pg.execute(_UPSERT_SPAN, (station, self._log_id, lo, hi)).fetchone()
+        assert row is not None  # RETURNING gives the row inserted or updated
+        first, last = row
+        other = pg.execute(_OVERLAP, (station, self._log_id, last, first)).fetchone()
+        if other is not None:
+            raise FleetError(
+                f"station {station!r} has another log in the fleet store (log id {other[0] or 'from before log ids'}, "
+                f"events from {other[1]:%Y-%m-%d %H:%M:%S} to {other[2]:%Y-%m-%d %H:%M:%S} UTC) that was written "
+                f"at the same time as this one ({self.store_path}, {first:%Y-%m-%d %H:%M:%S} to "
+                f"{last:%Y-%m-%d %H:%M:%S} UTC): two station logs use one station id; give each station "
+                "its own id (station: in the station configuration). A new log that replaced an older "
+                "one is fine: their times do not overlap"
+            )
 
     # -- the station's side -------------------------------------------------------------------------
 
@@ -291,6 +337,15 @@ class FleetForwarder:
                 conn.execute(stmt)
             self._local = conn
         return self._local
+
+    @staticmethod
+    def _read_log_id(local: sqlite3.Connection) -> str:
+        """The log file's own id; a log made by an older OSS is given one now."""
+        row = local.execute("SELECT value FROM meta WHERE key = 'log_id'").fetchone()
+        if row is None:
+            local.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?)", (uuid.uuid4().hex,))
+            row = local.execute("SELECT value FROM meta WHERE key = 'log_id'").fetchone()
+        return str(row[0])
 
     def _close_local(self) -> None:
         if self._local is not None:

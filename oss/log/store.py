@@ -2,8 +2,14 @@
 
 Every append is its own transaction in WAL mode with ``synchronous=FULL``: when ``append`` returns,
 the event is on disk, so the station may show its consequence to the operator. When the disk is full
-(or the drive fails) the events are kept in memory, ``append`` raises :class:`LogStorageError` so the
-station can say so, and every later write first retries them, oldest first.
+(or the drive fails) the events are kept in memory and saved at once in a spill journal on another
+place (``oss.log.spill``); ``append`` raises :class:`LogStorageError` so the station can say so, and
+every later write first retries them, oldest first. A journal left by a stop or a crash while the disk
+was full is merged back when the log is next opened for writing (or by ``oss sync``), exactly once.
+
+The log is checkpointed (the WAL copied into the main file) at each unit's and session's end and when
+it is closed, so a copy of the main file alone holds every finished unit. Each log file has its own
+random ``log_id`` (table ``meta``): the fleet store tells a new log of a station from the old one by it.
 
     with EventStore("var/events.db", "station-1") as log:
         sid = log.open_session("anna", instruction, "w40")
@@ -18,10 +24,11 @@ Several ``EventStore`` objects (threads or processes) may use one file; readers 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -32,19 +39,26 @@ from oss.instructions.model import Instruction
 from oss.log.resume import find_resume_point
 from oss.log.rows import ResumePoint, SessionInfo, StoredEvent, data_to_json
 from oss.log.schema import EVENT_FIELDS, SCHEMA_VERSION, SESSION_FIELDS, sqlite_ddl
+from oss.log.spill import SpillJournal, find_journals, locked, read_journal
 from oss.records import EVENT_KINDS, LogEvent, OssError
 
 log = logging.getLogger(__name__)
 
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES "
-    f"(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), {', '.join('?' * (len(EVENT_FIELDS) - 2))})"
+    f"(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events), {', '.join('?' * (len(EVENT_FIELDS) - 2))}) "
+    "ON CONFLICT (id) DO NOTHING"  # the same event again (merged from its spill journal meanwhile)
 )
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(SESSION_FIELDS)}) VALUES ({', '.join('?' * len(SESSION_FIELDS))})"
 )
 _CLOSE_SESSION = "UPDATE sessions SET ended_utc = ? WHERE id = ? AND ended_utc IS NULL"
 _MAX_PAGES = 1073741823  # SQLite's default SQLITE_MAX_PAGE_COUNT
+_OPS = {"event": _INSERT_EVENT, "close_session": _CLOSE_SESSION}  # what a spill journal may hold
+_OP_OF = {sql: op for op, sql in _OPS.items()}
+_OP_SIZES = {"event": len(EVENT_FIELDS) - 1, "close_session": 2}
+_OWN_TABLES = {"meta", "sessions", "events"}
+_CHECKPOINT_KINDS = ("cycle_end", "session_end")
 
 Write = tuple[str, tuple[Any, ...]]
 
@@ -54,13 +68,34 @@ class LogError(OssError):
 
 
 class LogStorageError(LogError):
-    """Writing failed (disk full, read-only, I/O error). Nothing is lost yet: ``pending`` writes are
-    kept in memory and retried before the next write. ``event_ids`` are the events of the failed call."""
+    """Writing failed (disk full, read-only, I/O error). Nothing is lost: ``pending`` writes are kept
+    in memory, saved in the spill journal (``EventStore.spill_path``) and retried before the next write.
+    ``event_ids`` are the events of the failed call."""
 
     def __init__(self, message: str, pending: int, event_ids: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.pending = pending
         self.event_ids = event_ids
+
+
+def readonly_uri(path: Path) -> str:
+    """The SQLite URI to read ``path`` without writing anything beside it. Where this user cannot write
+    (a read-only share or mount), the file is opened as immutable: SQLite then needs no ``-shm`` file,
+    and reads what the main file holds (a ``-wal`` beside it is not read: see :func:`unread_wal`)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    if not (os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)):
+        uri += "&immutable=1"
+    return uri
+
+
+def unread_wal(path: Path) -> Path | None:
+    """The ``-wal`` file of ``path`` when it holds writes that an immutable reading misses, else None."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        size = wal.stat().st_size
+    except OSError:
+        return None
+    return wal if size > 0 and "immutable=1" in readonly_uri(path) else None
 
 
 def utc_now() -> str:
@@ -79,17 +114,30 @@ class EventStore:
         readonly: bool = False,
         size_limit_bytes: int | None = None,
         busy_timeout_s: float = 10.0,
+        spill_dirs: Sequence[Path] | None = None,
     ) -> None:
+        """``spill_dirs``: where spill journals go when the log's own folder does not take them
+        (default ``oss.log.spill.fallback_dirs()``); journals found there are merged at opening."""
         self.path = Path(path)
         self.station_id = station_id
         self.readonly = readonly
         self._lock = threading.RLock()
         self._spill: list[Write] = []
+        self._journaled = 0  # how many of the first ``_spill`` writes are in the spill journal
+        self._journal_problem = ""
+        self._spill_dirs = spill_dirs
         self._sessions: dict[str, SessionInfo] = {}
         self._conn: sqlite3.Connection | None = self._connect(busy_timeout_s)
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'log_id'").fetchone()
+        self.log_id = str(row[0]) if row else ""
+        self._journal = SpillJournal(self.path, self.log_id, station_id, spill_dirs)
         self._size_limit: int | None = None
         if size_limit_bytes is not None:
             self.size_limit_bytes = size_limit_bytes
+        self._unmerged = False
+        self.merged = 0  # events merged from spill journals when the log was opened
+        if not readonly:
+            self.merged = self._merge_at_open()
 
     # -- opening ------------------------------------------------------------------------------------
 
@@ -98,7 +146,13 @@ class EventStore:
         if self.readonly:
             if not self.path.is_file():
                 raise LogError(f"no {where}: check the path (the station creates it on its first run)")
-            target, uri = f"file:{quote(str(self.path.resolve()))}?mode=ro", True
+            target, uri = readonly_uri(self.path), True
+            wal = unread_wal(self.path)
+            if wal is not None:
+                log.warning(
+                    "%s is read-only for this user: what its %s holds (the newest events) is not read",
+                    where, wal.name,
+                )  # fmt: skip
         else:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +171,7 @@ class EventStore:
             )
             conn.execute("PRAGMA synchronous=FULL")
             if not self.readonly:
+                self._refuse_foreign(conn)
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     log.warning("%s: WAL not available on this filesystem, using %s journal", where, mode)
@@ -144,6 +199,29 @@ class EventStore:
             return f"cannot create the {where}: the disk is full. Free space (df -h {self.path.parent})"
         return f"cannot open the {where}: {e}"
 
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """A database that holds tables but is no OSS log is someone else's: never add ours to it."""
+        tables = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT LIKE 'fleet_%' ORDER BY name"
+            )
+        ]
+        if not tables:
+            return  # a new or empty file: it becomes the log
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError:
+            row = None
+        if row is None or not set(tables) >= _OWN_TABLES:
+            shown = ", ".join(tables[:8]) + (", ..." if len(tables) > 8 else "")
+            raise LogError(
+                f"event log {self.path} is an SQLite database but not an OSS event log (it holds the "
+                f"tables {shown}); OSS adds nothing to it. Give the event log a path of its own "
+                "(--log FILE, or log: in the station file): a new file, or an empty one."
+            )
+
     def _create_schema(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -151,8 +229,8 @@ class EventStore:
                 conn.execute(stmt)
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?), ('created_utc', ?), "
-                "('station', ?)",
-                (str(SCHEMA_VERSION), utc_now(), self.station_id),
+                "('station', ?), ('log_id', ?)",
+                (str(SCHEMA_VERSION), utc_now(), self.station_id, uuid.uuid4().hex),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -205,8 +283,10 @@ class EventStore:
         self.close(raise_on_loss=exc is None)
 
     def close(self, raise_on_loss: bool = True) -> None:
-        """Write what is still pending and close. Pending writes that still fail are logged in full
-        (as JSON) at ERROR level and, with ``raise_on_loss``, raise :class:`LogStorageError`."""
+        """Write what is still pending, checkpoint and close. Pending writes that still fail stay in the
+        spill journal (a warning says where), merged at the next opening or by ``oss sync``. Only those
+        that no place would take are logged in full at ERROR level and, with ``raise_on_loss``, raise
+        :class:`LogStorageError`."""
         with self._lock:
             if self._conn is None:
                 return
@@ -215,7 +295,16 @@ class EventStore:
                 try:
                     self._write([])
                 except LogStorageError:
-                    lost = list(self._spill)
+                    lost = self._spill[self._journaled :]
+                    if self._journaled:
+                        log.warning(
+                            "event log %s: %d write(s) could not be written before closing; they are saved "
+                            "in %s and go into the log at its next opening or with `oss sync %s`",
+                            self.path, self._journaled, self._journal.path, self.path,
+                        )  # fmt: skip
+            if not self.readonly and not self._spill:
+                self._conn.execute("PRAGMA busy_timeout = 2000")  # a long report must not hold the stop
+                self._checkpoint("TRUNCATE")
             self._conn.close()
             self._conn = None
             if lost:
@@ -223,10 +312,20 @@ class EventStore:
                     log.error("event log %s: write lost: %s %r", self.path, sql.split(" (")[0], params)
                 if raise_on_loss:
                     raise LogStorageError(
-                        f"event log {self.path}: {len(lost)} write(s) could not be saved before closing "
-                        "(they are in the error log). Free space on the drive before the next session.",
+                        f"event log {self.path}: {len(lost)} write(s) could not be saved before closing, "
+                        f"neither in the log nor in a spill journal ({self._journal_problem}); they are in "
+                        "the error log. Free space on the drive before the next session.",
                         pending=0,
                     )
+
+    def _checkpoint(self, mode: str) -> None:
+        """Copy the WAL into the main file (a copy of that file alone then holds it all)."""
+        try:
+            busy = self._db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            if busy and busy[0]:
+                log.debug("event log %s: checkpoint %s not complete (a reader is busy)", self.path, mode)
+        except sqlite3.Error as e:  # a full disk: the WAL keeps it all, nothing is lost
+            log.debug("event log %s: checkpoint %s failed: %s", self.path, mode, e)
 
     # -- writing ------------------------------------------------------------------------------------
 
@@ -234,6 +333,16 @@ class EventStore:
     def pending(self) -> int:
         """Writes kept in memory because the last attempt failed."""
         return len(self._spill)
+
+    @property
+    def unmerged(self) -> bool:
+        """True while spill journals found at opening could not be merged yet (the log was full)."""
+        return self._unmerged
+
+    @property
+    def spill_path(self) -> Path | None:
+        """The spill journal this store last saved pending writes in (None when it never had to)."""
+        return self._journal.path
 
     def flush(self) -> int:
         """Retry the pending writes now; returns how many were written (raises if they still fail)."""
@@ -261,12 +370,41 @@ class EventStore:
                 raise  # a bug (constraint, misuse), not the drive: do not retry it forever
             if spill:
                 self._spill = batch
+                self._save_spill()
             raise LogStorageError(self._write_problem(e), len(self._spill), event_ids) from e
-        self._spill = []
+        self._spill, self._journaled = [], 0
+        self._journal.discard()  # what it held is in the log now
+        if self._unmerged:
+            self._merge_quietly()
+
+    def _save_spill(self) -> None:
+        """Put the pending writes that are not in the spill journal yet into it (synced)."""
+        todo = self._spill[self._journaled :]
+        if not todo:
+            return
+        try:
+            self._journal.save([(_OP_OF[sql], params) for sql, params in todo])
+        except OSError as e:
+            self._journal_problem = str(e)
+            log.error("event log %s: %s", self.path, e)
+            return
+        self._journaled = len(self._spill)
 
     def _write_problem(self, e: sqlite3.OperationalError) -> str:
         code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
-        kept = f"{len(self._spill)} write(s) are kept in memory and retried with the next event"
+        n = len(self._spill)
+        if self._spill and self._journaled == n:
+            kept = (
+                f"{n} write(s) are saved in {self._journal.path} and go into the log as soon as it takes "
+                f"them (with the next event, at the next start, or with `oss sync {self.path}`)"
+            )
+        elif self._spill:
+            kept = (
+                f"{n} write(s) are kept in memory only ({self._journal_problem}) and retried with the "
+                "next event: do not stop the station before there is room"
+            )
+        else:
+            kept = "nothing was written"
         folder = self.path.resolve().parent
         if code == sqlite3.SQLITE_FULL:
             if self._size_limit is not None:
@@ -281,6 +419,90 @@ class EventStore:
         if code == sqlite3.SQLITE_BUSY:
             return f"event log {self.path} is locked by another program ({e}); {kept}."
         return f"event log {self.path}: cannot write ({e}); {kept}. Check the drive holding {folder}."
+
+    # -- spill journals -----------------------------------------------------------------------------
+
+    def merge_spills(self) -> int:
+        """Write the events of this log's spill journals (left by a stop or crash while the disk was
+        full) into it, and remove the journals; returns how many events were new. Each event goes in
+        once, however often this runs. Raises :class:`LogStorageError` when the log still cannot take
+        them (the journals stay)."""
+        with self._lock:
+            own = set(self._journal.written)
+            total = 0
+            for path in find_journals(self.path, self.log_id, self._spill_dirs):
+                if path not in own:
+                    total += self._merge_journal(path)
+            self._unmerged = False
+            return total
+
+    def _merge_at_open(self) -> int:
+        try:
+            n = self.merge_spills()
+        except LogStorageError as e:
+            self._unmerged = True
+            log.warning("event log %s: spill journals not merged yet: %s", self.path, e)
+            return 0
+        if n:
+            log.info("event log %s: %d event(s) merged from spill journals", self.path, n)
+        return n
+
+    def _merge_quietly(self) -> None:
+        try:
+            n = self.merge_spills()
+        except LogStorageError as e:
+            log.debug("event log %s: spill journals still not merged: %s", self.path, e)
+            return
+        if n:
+            log.info("event log %s: %d event(s) merged from spill journals", self.path, n)
+
+    def _merge_journal(self, path: Path) -> int:
+        try:
+            with locked(path, "r+") as f:
+                log_id, entries, problems = read_journal(f, _OP_SIZES)
+                if log_id != self.log_id:
+                    problems.append(f"it belongs to the log with id {log_id!r}")
+                    entries = []
+                n = self._merge_entries(entries)
+                if problems:
+                    kept = path.with_name(path.name + ".unreadable")
+                    path.rename(kept)
+                    log.warning(
+                        "event log %s: spill journal %s: %s. What could be read is merged; the file is "
+                        "kept as %s: look at it, then delete it",
+                        self.path, path, "; ".join(problems[:5]), kept,
+                    )  # fmt: skip
+                else:
+                    path.unlink()
+        except FileNotFoundError:
+            return 0  # merged meanwhile by another process
+        except OSError as e:
+            log.warning("event log %s: cannot read the spill journal %s: %s", self.path, path, e)
+            return 0
+        return n
+
+    def _merge_entries(self, entries: list[tuple[str, tuple[Any, ...]]]) -> int:
+        if not entries:
+            return 0
+        conn = self._db
+        new = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for op, values in entries:
+                cur = conn.execute(_OPS[op], values)
+                new += max(0, cur.rowcount) if op == "event" else 0
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if not isinstance(e, sqlite3.OperationalError):
+                raise LogError(
+                    f"event log {self.path}: a spill journal entry does not fit the log: {e}"
+                ) from e
+            raise LogStorageError(
+                f"event log {self.path} cannot take the spill journal's events yet ({e})", len(self._spill)
+            ) from e
+        return new
 
     def open_session(
         self, operator: str, instruction: Instruction, variant: str | None = None, utc: str | None = None
@@ -306,7 +528,14 @@ class EventStore:
         """Mark the session ended (a second call changes nothing)."""
         with self._lock:
             self.session(session_id)
-            self._write([(_CLOSE_SESSION, (utc or utc_now(), session_id))])
+            try:
+                self._write([(_CLOSE_SESSION, (utc or utc_now(), session_id))])
+            except LogStorageError as e:
+                if self._journaled < len(self._spill):
+                    raise
+                log.warning("%s", e)  # saved in the spill journal: the session may end
+            else:
+                self._checkpoint("PASSIVE")
             self._sessions.pop(session_id, None)
 
     def append(self, session_id: str, event: LogEvent) -> str:
@@ -324,7 +553,8 @@ class EventStore:
             info = self.session(session_id)
             writes: list[Write] = []
             ids: list[str] = []
-            for ev in events:
+            batch = tuple(events)
+            for ev in batch:
                 if ev.kind not in EVENT_KINDS:
                     kinds = ", ".join(EVENT_KINDS)
                     raise ValueError(f"unknown event kind {ev.kind!r}; expected one of {kinds}")
@@ -338,6 +568,8 @@ class EventStore:
                 writes.append((_INSERT_EVENT, params))
                 ids.append(eid)
             self._write(writes, tuple(ids))
+            if any(ev.kind in _CHECKPOINT_KINDS for ev in batch):
+                self._checkpoint("PASSIVE")  # a unit is done: a copy of the main file alone holds it
             return tuple(ids)
 
     # -- reading ------------------------------------------------------------------------------------
@@ -409,6 +641,17 @@ class EventStore:
                 later = self.events(s.id, kinds=("step_start", "step_end"), after_seq=start.seq)
                 return find_resume_point(s, start, later, instruction)
         return None
+
+
+def merge_spills(path: str | Path, spill_dirs: Sequence[Path] | None = None) -> int:
+    """Merge the spill journals of the existing log at ``path`` into it (``oss sync``); returns how
+    many events were new. Raises :class:`LogError` when there is no log there, and
+    :class:`LogStorageError` when it still cannot take them (the journals stay)."""
+    p = Path(path)
+    if not p.is_file():
+        raise LogError(f"no event log at {p}: check the path (the station's 'log:' setting)")
+    with EventStore(p, "", spill_dirs=spill_dirs) as store:
+        return store.merged + (store.merge_spills() if store.unmerged else 0)
 
 
 def _same_instruction(s: SessionInfo, instruction: Instruction) -> bool:

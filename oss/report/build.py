@@ -69,6 +69,7 @@ def report_from_source(
         tz,
         datetime.now(UTC).isoformat(timespec="seconds"),
         time.perf_counter() - t0,
+        src.notes,
     )
 
 

@@ -19,6 +19,7 @@ body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#2
 max-width:1100px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 6px;border-bottom:2px solid #2b6cb0}
 h3{font-size:14px;margin:16px 0 4px}.meta{color:#555}.note{color:#555;font-size:12px;margin:2px 0 8px}
+.warn{background:#fff5eb;border-left:4px solid #dd6b20;padding:4px 8px;margin:6px 0}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:12px}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}
 th{background:#edf2f7}td.t,th.t{text-align:left}tr.hot td{background:#fff5eb}
@@ -104,6 +105,7 @@ def render_html(r: Report) -> str:
         f"times in {escape(r.tz)} · "
         f"units from {escape(str(s['first_unit'] or '–'))} to {escape(str(s['last_unit'] or '–'))} · "
         f"made {escape(r.generated_utc)} UTC</p>",
+        *(f'<p class="warn">{escape(n)}</p>' for n in r.notes),
         '<section><h2>Summary</h2><div class="kv">',
     ]
     for key, val in s.items():

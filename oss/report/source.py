@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
-from urllib.parse import quote
 
 from oss.log.central import FleetError, connect, mask_dsn
 from oss.log.schema import EVENT_FIELDS
+from oss.log.store import readonly_uri, unread_wal
 from oss.records import OssError
 
 Progress = Callable[[str], None]
@@ -68,6 +68,7 @@ class Source(Protocol):
 
     dialect: str
     label: str
+    notes: tuple[str, ...]  # what the reader should know: a log that looks incomplete, ...
 
     def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def execute(self, sql: str, args: Sequence[Any] = ()) -> None: ...
@@ -82,6 +83,7 @@ class Source(Protocol):
 class _Sql:
     dialect = "sqlite"
     label = ""
+    notes: tuple[str, ...] = ()
 
     def num(self, key: str) -> str:
         """A numeric field of ``data`` (NULL when missing or null)."""
@@ -123,7 +125,7 @@ class SqliteSource(_Sql):
 
     def _attach(self, path: Path) -> None:
         try:
-            self.conn.execute("ATTACH DATABASE ? AS src", (f"file:{quote(str(path))}?mode=ro",))
+            self.conn.execute("ATTACH DATABASE ? AS src", (readonly_uri(path),))
             self.conn.execute(f"SELECT {', '.join(EVENT_FIELDS)} FROM src.events LIMIT 1")
         except sqlite3.DatabaseError as e:
             if any(r[1] == "src" for r in self.conn.execute("PRAGMA database_list")):
@@ -135,10 +137,12 @@ class SqliteSource(_Sql):
     def _check_overlap(self) -> None:
         """Two files with the same sessions are copies of one log: counting both would double it."""
         owner: dict[str, Path] = {}
+        notes: list[str] = []
         for p in self.paths:
             self._attach(p)
             try:
                 ids = [r[0] for r in self.conn.execute("SELECT id FROM src.sessions")]
+                notes += self._incomplete(p)
             finally:
                 self.conn.execute("DETACH DATABASE src")
             for i in ids:
@@ -148,6 +152,49 @@ class SqliteSource(_Sql):
                         "station's log once"
                     )
                 owner[i] = p
+        self.notes = tuple(notes)
+
+    def _incomplete(self, path: Path) -> list[str]:
+        """Signs that the attached log misses events it once had (see docs/reports.md)."""
+        q = self.conn.execute
+        out: list[str] = []
+        wal = path.with_name(path.name + "-wal")
+        unread = unread_wal(path)
+        if unread is not None:
+            out.append(
+                f"{path}: its {unread.name} file could not be read (the folder is read-only for this user), "
+                "so the newest events may be missing: copy the log together with its -wal file to a "
+                "writable folder and make the report from there"
+            )
+        n, lo, hi = q("SELECT COUNT(*), MIN(seq), MAX(seq) FROM src.events").fetchone()
+        if n and hi - lo + 1 > n:
+            out.append(
+                f"{path}: {hi - lo + 1 - n} event(s) are missing between seq {lo} and {hi} (gaps in the "
+                "numbering): the file was changed or damaged; report from the station's own log"
+            )
+        if q("SELECT 1 FROM src.sqlite_master WHERE name = 'fleet_cursor'").fetchone():
+            (sent,) = q("SELECT COALESCE(MAX(events_seq), 0) FROM src.fleet_cursor").fetchone()
+            if sent > (hi or 0):
+                out.append(
+                    f"{path}: the fleet store was sent events up to seq {sent}, but this file ends at seq "
+                    f"{hi or 0}: it is an older or partial copy of the log"
+                )
+        last = q(
+            "SELECT id, operator, started_utc FROM src.sessions WHERE ended_utc IS NULL "
+            "AND rowid = (SELECT MAX(rowid) FROM src.sessions)"
+        ).fetchone()
+        if last is not None and unread is None and not (wal.is_file() and wal.stat().st_size > 0):
+            ended = q(
+                "SELECT 1 FROM src.events WHERE session_id = ? AND kind = 'session_end' LIMIT 1", (last[0],)
+            ).fetchone()
+            if ended is None:
+                out.append(
+                    f"{path} looks incomplete: its last session ({last[1]}, started {last[2]}) never ended, "
+                    f"and no station is writing it (there is no {wal.name}). A copy made while the station "
+                    f"ran must include {wal.name} (or copy after the station stopped); a station that lost "
+                    "power leaves its unit in progress cut short like this"
+                )
+        return out
 
     def event_tables(self, progress: Progress = no_progress) -> Iterator[str]:
         for i, p in enumerate(self.paths, 1):

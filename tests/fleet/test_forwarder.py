@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -24,6 +25,14 @@ pytestmark = pytest.mark.postgres
 def _event(i: int) -> LogEvent:
     kind = ("step_start", "pick", "step_end")[i % 3]
     return LogEvent(kind, float(i), utc_now(), f"s{i % 3}", i // 3 + 1, (("n", i), ("duration_s", 1.5)))
+
+
+def _at(second: int, i: int = 0) -> LogEvent:
+    """An event ``second`` seconds after 08:00 on one day (times that do or do not overlap, exactly)."""
+    utc = (datetime(2025, 3, 17, 8, tzinfo=UTC) + timedelta(seconds=second)).isoformat(
+        timespec="milliseconds"
+    )
+    return LogEvent("pick", float(second), utc, "s0", 1, (("n", i),))
 
 
 def _ids_in_file(path: Path) -> list[str]:
@@ -75,17 +84,110 @@ def test_a_batch_sent_again_inserts_nothing(tmp_path: Path, fleet_db: str) -> No
     assert _central(fleet_db, "SELECT COUNT(*), COUNT(DISTINCT id) FROM events") == [(40, 40)]
 
 
-def test_two_logs_with_one_station_id_are_refused(tmp_path: Path, fleet_db: str) -> None:
-    for name in ("a", "b"):
-        with EventStore(tmp_path / f"{name}.sqlite", "same") as store:
-            sid = store.open_session("anna", tiny_instruction())
-            store.append(sid, _event(0))
+def test_two_live_logs_with_one_station_id_are_refused(tmp_path: Path, fleet_db: str) -> None:
+    """Two stations configured with one id write at the same time: the second log is refused."""
+    a, b = EventStore(tmp_path / "a.sqlite", "same"), EventStore(tmp_path / "b.sqlite", "same")
+    sa, sb = a.open_session("anna", tiny_instruction()), b.open_session("ben", tiny_instruction())
+    for i in range(3):
+        a.append(sa, _at(2 * i))
+        b.append(sb, _at(2 * i + 1))
+    a.close()
+    b.close()
     FleetForwarder(tmp_path / "a.sqlite", fleet_db).forward_once()
     fwd = FleetForwarder(tmp_path / "b.sqlite", fleet_db)
-    with pytest.raises(FleetError, match="same station id"):
+    with pytest.raises(FleetError, match="two station logs use one station id") as err:
         fwd.forward_once()
-    assert fwd.status.pending == 1  # kept for when the station id is fixed
+    assert str(tmp_path / "b.sqlite") in str(err.value) and "station: in the station configuration" in str(
+        err.value
+    )
+    assert fwd.status.pending == 3  # kept for when the station id is fixed
     fwd.close()
+    assert _central(fleet_db, "SELECT DISTINCT operator FROM events") == [("anna",)]
+
+
+def test_a_log_replaced_by_a_new_one_forwards_exactly_once(tmp_path: Path, fleet_db: str) -> None:
+    """The log is moved aside (as OSS advises for a bad log or the size limit); the station's new log
+    starts at seq 1 again. Both logs reach the fleet store, each event once."""
+    db = tmp_path / "st1.sqlite"
+    with EventStore(db, "st1") as store:
+        sid = store.open_session("anna", tiny_instruction())
+        store.append_many(sid, [_at(i) for i in range(30)])
+        store.close_session(sid)
+    fwd = FleetForwarder(db, fleet_db)
+    assert fwd.forward_once() == 30
+    fwd.close()
+    db.rename(tmp_path / "st1-old.sqlite")
+    with EventStore(db, "st1") as store:  # the new log, same station, from second 30 on
+        sid = store.open_session("anna", tiny_instruction())
+        store.append_many(sid, [_at(30 + i) for i in range(20)])
+        fwd = FleetForwarder(db, fleet_db)
+        assert fwd.forward_once() == 20, fwd.status.last_error
+        store.append_many(sid, [_at(50 + i) for i in range(5)])
+        assert fwd.forward_once() == 5
+        fwd.close()
+    for path in (tmp_path / "st1-old.sqlite", db):  # sent again: nothing doubles
+        again = FleetForwarder(path, fleet_db)
+        with sqlite3.connect(path) as c:
+            c.execute("DELETE FROM fleet_cursor")
+        assert again.forward_once() == 0
+        again.close()
+    rows = _central(fleet_db, "SELECT id, log_id, seq FROM events")
+    assert len(rows) == len({r[0] for r in rows}) == 55
+    assert {r[0] for r in rows} == set(_ids_in_file(tmp_path / "st1-old.sqlite") + _ids_in_file(db))
+    assert len({r[1] for r in rows}) == 2 and sorted(r[2] for r in rows).count(1) == 2
+
+
+def test_a_fleet_store_and_logs_from_before_log_ids_are_upgraded(tmp_path: Path, fleet_db: str) -> None:
+    """A fleet store of schema 1 (UNIQUE (station, seq), no log ids) and a station log without a log
+    id, both made by an older OSS: the store is migrated, what it holds is kept, nothing doubles, the
+    station's new log forwards, and a live duplicate station id is still caught."""
+    from oss.log.schema import EVENT_COLUMNS, SESSION_COLUMNS
+
+    old = tmp_path / "old.sqlite"
+    with EventStore(old, "st1") as store:
+        sid = store.open_session("anna", tiny_instruction())
+        store.append_many(sid, [_at(i) for i in range(10)])
+    with sqlite3.connect(old) as c:
+        c.execute("DELETE FROM meta WHERE key = 'log_id'")  # as an older OSS made it
+        rows = c.execute(f"SELECT {', '.join(c[0] for c in EVENT_COLUMNS)} FROM events").fetchall()
+    body = {
+        t: ", ".join(f"{c[0]} {c[2]} {c[3]}" for c in cols)
+        for t, cols in (("events", EVENT_COLUMNS), ("sessions", SESSION_COLUMNS))
+    }
+    with psycopg.connect(fleet_db) as c:  # schema 1, as the older OSS created it, with 7 events sent
+        c.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        c.execute(f"CREATE TABLE events ({body['events']})")
+        c.execute(f"CREATE TABLE sessions ({body['sessions']})")
+        c.execute("CREATE UNIQUE INDEX events_station_seq ON events (station, seq)")
+        c.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        with c.cursor().copy(f"COPY events ({', '.join(c[0] for c in EVENT_COLUMNS)}) FROM STDIN") as cp:
+            for r in rows[:7]:
+                cp.write_row(r)
+    with sqlite3.connect(old) as c:
+        c.execute(
+            "CREATE TABLE fleet_cursor (target TEXT PRIMARY KEY, events_seq INTEGER NOT NULL, "
+            "sessions_rowid INTEGER NOT NULL, updated_utc TEXT NOT NULL)"
+        )
+    fwd = FleetForwarder(old, fleet_db)
+    assert fwd.forward_once() == 3  # the 7 sent before are not sent twice (the cursor was lost too)
+    fwd.close()
+    assert _central(fleet_db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    indexes = {
+        r[0] for r in _central(fleet_db, "SELECT indexname FROM pg_indexes WHERE tablename = 'events'")
+    }
+    assert "events_station_seq" not in indexes and "events_station_log_seq" in indexes
+    with sqlite3.connect(old) as c:
+        assert len(c.execute("SELECT value FROM meta WHERE key = 'log_id'").fetchone()[0]) == 32
+    old.rename(tmp_path / "older.sqlite")
+    with EventStore(old, "st1") as store:  # the station's new log
+        store.append_many(store.open_session("anna", tiny_instruction()), [_at(10 + i) for i in range(4)])
+    assert FleetForwarder(old, fleet_db).forward_once() == 4
+    assert _central(fleet_db, "SELECT COUNT(*), COUNT(DISTINCT id) FROM events") == [(14, 14)]
+    twin = tmp_path / "twin.sqlite"  # another station given id st1, writing while the old log did
+    with EventStore(twin, "st1") as store:
+        store.append_many(store.open_session("ben", tiny_instruction()), [_at(2), _at(4)])
+    with pytest.raises(FleetError, match="two station logs use one station id"):
+        FleetForwarder(twin, fleet_db).forward_once()
 
 
 def test_password_never_shown(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -118,6 +118,43 @@ def test_unusable_paths_say_what_to_do(tmp_path: Path, make, readonly: bool, exp
     assert str(path) in str(err.value)
 
 
+def _foreign(tmp_path: Path) -> Path:
+    p = tmp_path / "inventory.db"
+    with sqlite3.connect(p) as c:
+        c.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        c.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")  # a name OSS uses too
+        c.execute("INSERT INTO customers (name) VALUES ('anna')")
+    return p
+
+
+def test_a_database_that_is_not_an_oss_log_is_left_alone(tmp_path: Path) -> None:
+    """An unrelated SQLite database given as --log: refused, and not a byte of it changed."""
+    db = _foreign(tmp_path)
+    before = db.read_bytes()
+    with pytest.raises(LogError) as err:
+        EventStore(db, "st")
+    msg = str(err.value)
+    assert f"{db} is an SQLite database but not an OSS event log" in msg
+    assert "customers, meta" in msg and "a path of its own" in msg and "--log" in msg
+    assert db.read_bytes() == before
+    with sqlite3.connect(db) as c:
+        assert {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {
+            "customers",
+            "meta",
+        }
+
+
+@pytest.mark.parametrize("make", [lambda p: p.touch(), lambda p: sqlite3.connect(p).close(), lambda p: None])
+def test_a_new_or_empty_file_becomes_the_log(tmp_path: Path, make) -> None:
+    db = tmp_path / "new.db"
+    make(db)
+    with EventStore(db, "st") as store:
+        store.append(store.open_session("a", tiny_instruction(), None), ev("pick"))
+        assert len(store.log_id) == 32
+    with EventStore(db, "st") as again:  # its own log: opened again as before, same log id
+        assert len(again.events()) == 1 and again.log_id == store.log_id
+
+
 def test_readonly_store_reads_but_refuses_writes(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     with EventStore(db, "st") as store:
