@@ -13,14 +13,19 @@ Command = Callable[[argparse.Namespace], int]
 
 def _validate(args: argparse.Namespace) -> int:
     from oss.instructions import parse_instruction
+    from oss.perception.taught import teach_problems
 
     failed = False
     for path in args.files:
-        problems = parse_instruction(path).problems
+        parsed = parse_instruction(path)
+        problems = parsed.problems
         for p in problems:
             print(p, file=sys.stdout)
+        taught = teach_problems(parsed.instruction) if parsed.instruction is not None else []
+        for line in taught:  # the taught looks beside it, which the station would ignore
+            print(line, file=sys.stdout)
         errors = sum(1 for p in problems if p.severity == "error")
-        warnings = len(problems) - errors
+        warnings = len(problems) - errors + len(taught)
         if errors or (args.strict and warnings):
             failed = True
         if not args.quiet:

@@ -22,6 +22,14 @@ import yaml
 from oss.records import OssError
 
 
+def _mm(x: object) -> float:
+    """A finite number of mm (or degrees) within 100 m."""
+    v = float(x)  # type: ignore[arg-type]
+    if not math.isfinite(v) or abs(v) > 100_000:
+        raise ValueError(f"{x!r} is not a number of mm")
+    return v
+
+
 @dataclass(frozen=True)
 class BenchMarker:
     id: int
@@ -59,20 +67,22 @@ class BenchTarget:
 
     @classmethod
     def load(cls, path: str | Path) -> BenchTarget:
+        from yaml.constructor import SafeConstructor
+
+        from oss.instructions.yamlnodes import compose_file, shorten
+
         path = Path(path)
+        root = compose_file(path, "bench marker layout")  # size, depth and tags checked: FileProblems
         try:
-            doc = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise OssError(f"{path}: cannot read the bench marker layout ({e})") from e
-        try:
-            marks = tuple(
-                BenchMarker(int(k), *(float(x) for x in v)) for k, v in dict(doc["markers"]).items()
-            )
+            doc = SafeConstructor().construct_document(root)
+            marks = tuple(BenchMarker(int(k), *(_mm(x) for x in v)) for k, v in dict(doc["markers"]).items())
+            if len(marks) > 1000 or any(not 0 <= m.id < 100_000 for m in marks):
+                raise ValueError("marker ids from 0, at most 1000 markers")
             return cls(str(doc.get("dictionary", "DICT_4X4_50")), marks)
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError, yaml.YAMLError) as e:
             raise OssError(
-                f"{path}: bench marker layout not understood ({e!r}); write 'dictionary: DICT_4X4_50' and "
-                "'markers:' with lines 'ID: [x_mm, y_mm, size_mm]'"
+                f"{path}: bench marker layout not understood ({shorten(repr(e), 200)}); write 'dictionary: "
+                "DICT_4X4_50' and 'markers:' with lines 'ID: [x_mm, y_mm, size_mm]'"
             ) from e
 
     def to_doc(self) -> dict[str, object]:

@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 import yaml
 
+from oss.calibration.calfile import CALIBRATION_FORMAT, read_calibration
 from oss.records import OssError
 
-CALIBRATION_FORMAT = 1
+__all__ = ["CALIBRATION_FORMAT", "Calibration", "ProjectorModel", "Radiometry", "distort_points"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,41 +190,34 @@ class Calibration:
                 f"{path}: calibration file not found. Run 'oss calibrate' at the station, "
                 "or pass --calibration with the right file."
             )
-        try:
-            doc = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as e:
-            raise OssError(
-                f"{path}: not a readable calibration file ({e}). Recalibrate with 'oss calibrate'."
-            ) from e
-        if not isinstance(doc, dict) or doc.get("format") != CALIBRATION_FORMAT:
-            raise OssError(f"{path}: not an OSS calibration file of format {CALIBRATION_FORMAT}.")
-        try:
-            cal = cls(
-                camera_size=(int(doc["camera_size"][0]), int(doc["camera_size"][1])),
-                projector_size=(int(doc["projector_size"][0]), int(doc["projector_size"][1])),
-                bench_size_mm=(float(doc["bench_size_mm"][0]), float(doc["bench_size_mm"][1])),
-                cam_from_bench=np.array(doc["cam_from_bench"], dtype=np.float64).reshape(3, 3),
-                proj_from_bench=np.array(doc["proj_from_bench"], dtype=np.float64).reshape(3, 3),
-                camera_matrix=np.array(
-                    doc.get("camera_matrix", np.eye(3).tolist()), dtype=np.float64
-                ).reshape(3, 3),
-                dist_coeffs=np.array(doc.get("dist_coeffs", [0] * 5), dtype=np.float64).ravel(),
-                source=str(path),
-                projector_model=(
-                    ProjectorModel.from_doc(doc["projector_model"])
-                    if isinstance(doc.get("projector_model"), dict)
-                    else None
-                ),
-                report=dict(doc["report"]) if isinstance(doc.get("report"), dict) else {},
-            )
-        except (KeyError, TypeError, ValueError, IndexError) as e:
-            raise OssError(f"{path}: calibration file is incomplete or damaged ({e!r}). Recalibrate.") from e
-        rad = doc.get("radiometry")
-        if isinstance(rad, dict):
-            npz = path.parent / str(rad.get("file", ""))
-            if npz.exists():
-                with np.load(npz) as z:
-                    cal = cal.with_radiometry(Radiometry(float(rad["mm_per_px"]), z["black"], z["white"]))
+        doc = read_calibration(path)  # FileProblems (an OssError) with FILE:LINE:COL on any problem
+        m = doc.projector_model
+        cal = cls(
+            camera_size=doc.camera_size,
+            projector_size=doc.projector_size,
+            bench_size_mm=doc.bench_size_mm,
+            cam_from_bench=doc.cam_from_bench,
+            proj_from_bench=doc.proj_from_bench,
+            camera_matrix=doc.camera_matrix,
+            dist_coeffs=doc.dist_coeffs,
+            source=str(path),
+            projector_model=(
+                ProjectorModel(
+                    m["projector_matrix"],
+                    m["projector_dist"],
+                    m["proj_rvec"],
+                    m["proj_tvec_mm"],
+                    m["cam_rvec"],
+                    m["cam_tvec_mm"],
+                )
+                if m is not None
+                else None
+            ),
+            report=doc.report,
+        )
+        if doc.radiometry is not None:
+            mm, black, white = doc.radiometry
+            cal = cal.with_radiometry(Radiometry(mm, black, white))
         if camera_size is not None and tuple(camera_size) != cal.camera_size:
             raise OssError(
                 f"{path}: made for a {cal.camera_size[0]}x{cal.camera_size[1]} camera, but the camera delivers "

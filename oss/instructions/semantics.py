@@ -108,26 +108,34 @@ def media_problem(instruction_file: Path, name: str) -> str | None:
             f"'{shorten(name, 300)}' must be inside the instruction's folder: write a path relative to it, "
             "like media/housing.png, and keep the pictures with the instruction"
         )
-    if f.is_dir():
-        return f"'{shorten(name, 300)}' is a folder, not a picture; name the picture file in it"
-    if not f.is_file():
+    if not f.exists():
         return f"file '{shorten(name, 300)}' not found next to the instruction file ({f}); add it or fix the path"
+    return image_problem(f, name)
+
+
+def image_problem(f: Path, name: str) -> str | None:
+    """What keeps the station from showing the picture file ``f`` (written ``name``), or None."""
+    shown = shorten(name, 300)
+    if f.is_dir():
+        return f"'{shown}' is a folder, not a picture; name the picture file in it"
+    if not f.is_file():
+        return f"file '{shown}' not found ({f}); add it or fix the path"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(f) as img:
                 w, h = img.size
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-        return f"'{shorten(name, 300)}' is not an image (PNG or JPEG); the station could not show it"
+        return f"'{shown}' is not an image (PNG or JPEG); the station could not show it"
     if w * h > MAX_MEDIA_PIXELS:
         return (
-            f"'{shorten(name, 300)}' is {w} x {h} px; a picture may have at most {MAX_MEDIA_PIXELS // 1_000_000} "
+            f"'{shown}' is {w} x {h} px; a picture may have at most {MAX_MEDIA_PIXELS // 1_000_000} "
             "million pixels (a pictogram needs a few hundred px a side)"
         )
     import cv2
 
     if cv2.imread(str(f), cv2.IMREAD_UNCHANGED) is None:
-        return f"'{shorten(name, 300)}' is not an image OpenCV can read; save it as PNG or JPEG"
+        return f"'{shown}' is not an image OpenCV can read; save it as PNG or JPEG"
     return None
 
 

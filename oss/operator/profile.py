@@ -32,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from oss.instructions.reader import ID_RE, LANG_RE, Reader
+from oss.instructions.semantics import image_problem
 from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
 from oss.operator.adaptive import AUTO, LEVEL_SETTINGS
 from oss.records import OssError
@@ -227,6 +228,11 @@ def _read_profile(r: Reader, oid: str, node: yaml.Node) -> OperatorProfile | Non
             s = node.value if isinstance(node, yaml.ScalarNode) and key == "badge" else r.string(node, key)
             if s is not None:
                 kw[key] = str(s)
+    if "photo" in kw:  # a missing photo shows initials; one the sign-in screen cannot show is refused
+        photo = Path(r.p.file).parent / str(kw["photo"])
+        problem = image_problem(photo, str(kw["photo"])) if photo.exists() else None
+        if problem:
+            r.p.error(f["photo"].value, f"photo {problem}")
     if "language" in kw and not LANG_RE.match(str(kw["language"])):
         r.p.error(f["language"].value, f"'{kw['language']}' is not a language code (like en, nl, de)")
     for key, choices in (
@@ -247,10 +253,8 @@ def _read_profile(r: Reader, oid: str, node: yaml.Node) -> OperatorProfile | Non
             if b is not None:
                 kw[key] = b
     if "volume" in f:
-        v = r.number(f["volume"].value, "volume", minimum=0)
-        if v is not None and v > 1:
-            r.p.error(f["volume"].value, f"volume must be between 0 and 1, not {v}")
-        elif v is not None:
+        v = r.number(f["volume"].value, "volume", minimum=0, maximum=1)
+        if v is not None:
             kw["volume"] = v
     if len(r.p.errors) > n_before:
         return None

@@ -18,16 +18,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import yaml
+from yaml.constructor import SafeConstructor
 
 from oss.instructions.model import Instruction
+from oss.instructions.reader import Reader
+from oss.instructions.yamlnodes import FileProblems, Problems, compose_file, mapping_items, shorten
+from oss.records import OssError
 
 log = logging.getLogger("oss.perception")
 TAUGHT_FORMAT = 1
+# Limits of the taught-looks files (issue 21): checked from the headers, before anything is read.
+MAX_MM_PER_PX = 50.0
+MAX_LOOKS = 10_000  # arrays in one .npz
+MAX_LOOK_PX = 4_000_000  # one look
+MAX_LOOKS_PX = 50_000_000  # all looks of a variant (200 MB of float32)
+MAX_LOOKS_BYTES = 200_000_000  # the .npz file
 
 
 def layout_key(instruction: Instruction, variant: str | None) -> str:
@@ -110,11 +122,9 @@ def load_references(
     if not doc_path.is_file() or not npz_path.is_file():
         return None
     try:
-        meta = yaml.safe_load(doc_path.read_text())
-        key = str(meta["layout_key"])
-        mpp = float(meta["mm_per_px"])
-    except (yaml.YAMLError, KeyError, TypeError, ValueError) as e:
-        log.warning("%s: not a readable teach file (%s); ignored. Run 'oss teach' again.", doc_path, e)
+        meta, key, mpp, content_hash, _ = read_teach_file(doc_path)
+    except OssError as e:  # FileProblems: FILE:LINE:COL
+        log.warning("%s; taught looks ignored. Run 'oss teach' again.", e)
         return None
     want = layout_key(instruction, variant)
     if key != want:
@@ -134,19 +144,132 @@ def load_references(
             mm_per_px,
         )
         return None
+    try:
+        arrays = read_looks(npz_path)
+    except OssError as e:
+        log.warning("%s; taught looks ignored. Run 'oss teach' again.", e)
+        return None
     empty: dict[str, np.ndarray] = {}
     done: dict[tuple[str, str], np.ndarray] = {}
-    with np.load(npz_path) as data:
-        for k in data.files:
-            parts = k.split("/")
-            if parts[0] == "empty" and len(parts) == 2:
-                empty[parts[1]] = data[k]
-            elif parts[0] == "done" and len(parts) == 3:
-                done[(parts[1], parts[2])] = data[k]
+    for k, a in arrays.items():
+        parts = k.split("/")
+        if parts[0] == "empty" and len(parts) == 2:
+            empty[parts[1]] = a
+        elif parts[0] == "done" and len(parts) == 3:
+            done[(parts[1], parts[2])] = a
     info = {
         k: v
         for k, v in meta.items()
         if k not in ("format", "layout_key", "content_hash", "variant", "mm_per_px")
     }
     log.info("using taught zone looks from %s (%d zones, %d done looks)", folder, len(empty), len(done))
-    return TaughtReferences(key, variant, mpp, empty, done, str(meta.get("content_hash", "")), info)
+    return TaughtReferences(key, variant, mpp, empty, done, content_hash, info)
+
+
+def read_teach_file(path: Path) -> tuple[dict[str, object], str, float, str, dict[str, yaml.Node]]:
+    """The checked ``<variant>.yaml`` of taught looks: (all of it, layout key, mm_per_px, content hash,
+    the value node of each key). Raises FileProblems with FILE:LINE:COL."""
+    root = compose_file(path, "teach file")
+    p = Problems(str(path))
+    r = Reader(p)
+    nodes: dict[str, yaml.Node] = {}
+    if isinstance(root, yaml.MappingNode):
+        nodes = {key: v for key, _, v in mapping_items(root)}
+    else:
+        p.error(root, "a teach file is a mapping of keys written by 'oss teach'")
+        raise FileProblems(p.items)
+    for key in ("layout_key", "mm_per_px"):
+        if key not in nodes:
+            p.error(root, f"the teach file needs '{key}'")
+    key = r.string(nodes["layout_key"], "layout_key") if "layout_key" in nodes else None
+    mpp = (
+        r.number(nodes["mm_per_px"], "mm_per_px", positive=True, maximum=MAX_MM_PER_PX)
+        if "mm_per_px" in nodes
+        else None
+    )
+    ch = nodes.get("content_hash")
+    content_hash = str(ch.value) if isinstance(ch, yaml.ScalarNode) else None if ch is not None else ""
+    if content_hash is None:
+        p.error(ch, "content_hash must be a text")
+    meta: object = None
+    try:
+        meta = SafeConstructor().construct_document(root)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+        p.error(root, f"the teach file cannot be read ({shorten(str(e), 120)})")
+    if p.errors or key is None or mpp is None or not isinstance(meta, dict):
+        raise FileProblems(p.items)
+    return meta, key, mpp, content_hash or "", nodes
+
+
+def read_looks(path: Path) -> dict[str, np.ndarray]:
+    """The looks of a ``<variant>.npz``, each checked from its header before it is read. Raises OssError."""
+    if path.stat().st_size > MAX_LOOKS_BYTES:
+        raise OssError(f"{path}: more than {MAX_LOOKS_BYTES // 1_000_000} MB of taught looks")
+    out: dict[str, np.ndarray] = {}
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if len(names) > MAX_LOOKS:
+                raise OssError(f"{path}: {len(names)} taught looks; at most {MAX_LOOKS} are read")
+            for member in names:
+                with z.open(member) as f:
+                    version = np.lib.format.read_magic(f)
+                    header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = header(f)
+                    n = int(np.prod(shape)) if all(isinstance(d, int) and d >= 0 for d in shape) else -1
+                    if len(shape) != 2 or dtype.kind != "f" or not 0 <= n <= MAX_LOOK_PX:
+                        raise OssError(
+                            f"{path}: '{shorten(member)}' is not a taught look (a 2-D float image of at most "
+                            f"{MAX_LOOK_PX} px): {shape} {dtype}"
+                        )
+                    total += n
+                    if total > MAX_LOOKS_PX:
+                        raise OssError(f"{path}: more than {MAX_LOOKS_PX} px of taught looks")
+                with z.open(member) as f:
+                    out[member.removesuffix(".npy")] = np.lib.format.read_array(f, allow_pickle=False)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise OssError(f"{path}: the taught looks are damaged ({shorten(str(e), 120)})") from None
+    return out
+
+
+def teach_problems(instruction: Instruction) -> list[str]:
+    """What keeps the station from using the instruction's taught looks, one message each (``oss validate``
+    shows them as warnings: the station ignores such looks and works without them)."""
+    if not instruction.source:
+        return []
+    folder = teach_dir(instruction.source)
+    if not folder.is_dir():
+        return []
+    out: list[str] = []
+    for variant in instruction.variants or (None,):
+        doc_path = folder / f"{_variant_name(variant)}.yaml"
+        npz_path = doc_path.with_suffix(".npz")
+        if not doc_path.exists() and not npz_path.exists():
+            continue
+        try:
+            _, key, _, _, nodes = read_teach_file(doc_path)
+            if not npz_path.is_file():
+                raise OssError(f"{npz_path}: not found, the looks of {doc_path.name} are missing")
+            read_looks(npz_path)
+        except FileProblems as e:
+            out.extend(
+                f"{p.pos}: warning: {p.message}; the station ignores these taught looks" for p in e.problems
+            )
+            continue
+        except OssError as e:
+            text = str(e).removeprefix(f"{npz_path}: ")
+            out.append(f"{npz_path}: warning: {text}; the station ignores these taught looks")
+            continue
+        want = layout_key(instruction, variant)
+        if key != want:
+            pos = Problems(str(doc_path)).pos(nodes["layout_key"])
+            out.append(
+                f"{pos}: warning: taught for another layout of the instruction (zones or steps changed): "
+                "the station ignores these looks; run 'oss teach' again"
+            )
+    return out
