@@ -63,6 +63,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     commands["schema"] = _schema
 
     from oss import authoring_cli, calibration_cli, devices_cli, hands_cli, operator_cli, report_cli
+    from oss.doctor.command import add_commands as doctor_commands
     from oss.station.command import add_commands as station_commands
 
     station_commands(sub, commands)
@@ -72,6 +73,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     authoring_cli.add_commands(sub, commands)
     hands_cli.add_commands(sub, commands)
     operator_cli.add_commands(sub, commands)
+    doctor_commands(sub, commands)
 
     return parser, commands
 
