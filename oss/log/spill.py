@@ -6,8 +6,9 @@ outlives the process: a stop, a crash or a power cut while the disk is still ful
 journal goes to the first place that takes it:
 
 1. the log's own folder (it works when the log reached its size limit, or when a little space is left);
-2. ``$XDG_STATE_HOME/oss/spill/`` (default ``~/.local/state/oss/spill/``), then ``/var/tmp/oss-spill/``,
-   then the temporary folder: often another drive.
+2. ``$XDG_STATE_HOME/oss/spill/`` (default ``~/.local/state/oss/spill/``), then
+   ``/var/tmp/oss-spill-<uid>/``, then ``oss-spill-<uid>/`` in the temporary folder: often another drive.
+   Only journals of this user are merged from there.
 
 A journal is named ``<log file name>.<log id>.<writer>.spill.jsonl``; its first line names the log (its
 path, station and log id). It is merged back into the log with that log id, exactly once because every
@@ -26,6 +27,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -42,12 +44,17 @@ Entry = tuple[str, tuple[Any, ...]]  # (operation, values); operations are the s
 
 def fallback_dirs() -> tuple[Path, ...]:
     """Where a journal goes when the log's own folder does not take it (see the module docstring)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return (
-        Path(state) / "oss" / "spill",
-        Path("/var/tmp/oss-spill"),
-        Path(tempfile.gettempdir()) / "oss-spill",
-    )
+    dirs: list[Path] = []
+    state = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(state):  # unset or relative: the XDG default
+        try:
+            state = str(Path.home() / ".local" / "state")
+        except (RuntimeError, KeyError):  # no home folder for this user
+            state = ""
+    if state:
+        dirs.append(Path(state) / "oss" / "spill")
+    me = os.getuid()  # shared folders: one private folder per user
+    return (*dirs, Path(f"/var/tmp/oss-spill-{me}"), Path(tempfile.gettempdir()) / f"oss-spill-{me}")
 
 
 def _dirs(log_path: Path, extra: Sequence[Path] | None) -> list[Path]:
@@ -65,10 +72,19 @@ def find_journals(log_path: Path, log_id: str, dirs: Sequence[Path] | None = Non
     found: list[Path] = []
     for d in _dirs(log_path, dirs):
         try:
-            found += sorted(p for p in d.glob(f"*.{log_id}.*.spill.jsonl") if p.is_file())
+            found += sorted(p for p in d.glob(f"*.{log_id}.*.spill.jsonl") if _ours(p))
         except OSError:
             continue
     return found
+
+
+def _ours(path: Path) -> bool:
+    """A journal file this user wrote (in a shared folder, another user's file is not merged)."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
 
 
 @contextmanager
@@ -129,7 +145,7 @@ class SpillJournal:
         raise OSError(f"no place takes the spill journal ({'; '.join(tried)})")
 
     def _append(self, path: Path, lines: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with locked(path, "ab") as f:
             fd = f.fileno()
             start = os.fstat(fd).st_size

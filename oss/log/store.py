@@ -23,10 +23,12 @@ Several ``EventStore`` objects (threads or processes) may use one file; readers 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -125,6 +127,10 @@ class EventStore:
         self._spill: list[Write] = []
         self._journaled = 0  # how many of the first ``_spill`` writes are in the spill journal
         self._journal_problem = ""
+        self._last_failure: sqlite3.OperationalError | None = None
+        self._retry_at = 0.0
+        self.retry_backlog = 500  # pending writes from which the log is retried only every retry_every_s
+        self.retry_every_s = 5.0
         self._spill_dirs = spill_dirs
         self._sessions: dict[str, SessionInfo] = {}
         self._conn: sqlite3.Connection | None = self._connect(busy_timeout_s)
@@ -293,7 +299,7 @@ class EventStore:
             lost: list[Write] = []
             if self._spill:
                 try:
-                    self._write([])
+                    self._write([], force=True)
                 except LogStorageError:
                     lost = self._spill[self._journaled :]
                     if self._journaled:
@@ -349,14 +355,31 @@ class EventStore:
         with self._lock:
             n = len(self._spill)
             if n:
-                self._write([])
+                self._write([], force=True)
             return n
 
-    def _write(self, writes: list[Write], event_ids: tuple[str, ...] = (), spill: bool = True) -> None:
-        """Pending writes, then ``writes``, in one transaction; durable when this returns."""
+    def _write(
+        self, writes: list[Write], event_ids: tuple[str, ...] = (), spill: bool = True, force: bool = False
+    ) -> None:
+        """Pending writes, then ``writes``, in one transaction; durable when this returns.
+
+        With a long backlog that is all in the spill journal, the log is tried again only every
+        ``retry_every_s`` (unless ``force``): each try writes the whole backlog, and the station's
+        loop must not slow down while the disk stays full. Meanwhile new writes go to the journal."""
         if self.readonly:
             raise LogError(f"event log {self.path} was opened read-only")
         batch = self._spill + writes
+        if (
+            spill
+            and not force
+            and self._last_failure is not None
+            and len(self._spill) >= self.retry_backlog
+            and self._journaled == len(self._spill)
+            and time.monotonic() < self._retry_at
+        ):
+            self._spill = batch
+            self._save_spill()
+            raise LogStorageError(self._write_problem(self._last_failure), len(self._spill), event_ids)
         conn = self._db
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -371,8 +394,9 @@ class EventStore:
             if spill:
                 self._spill = batch
                 self._save_spill()
+                self._last_failure, self._retry_at = e, time.monotonic() + self.retry_every_s
             raise LogStorageError(self._write_problem(e), len(self._spill), event_ids) from e
-        self._spill, self._journaled = [], 0
+        self._spill, self._journaled, self._last_failure = [], 0, None
         self._journal.discard()  # what it held is in the log now
         if self._unmerged:
             self._merge_quietly()
@@ -463,7 +487,7 @@ class EventStore:
                 if log_id != self.log_id:
                     problems.append(f"it belongs to the log with id {log_id!r}")
                     entries = []
-                n = self._merge_entries(entries)
+                n = self._merge_entries(entries, problems)
                 if problems:
                     kept = path.with_name(path.name + ".unreadable")
                     path.rename(kept)
@@ -481,24 +505,29 @@ class EventStore:
             return 0
         return n
 
-    def _merge_entries(self, entries: list[tuple[str, tuple[Any, ...]]]) -> int:
+    def _merge_entries(self, entries: list[tuple[str, tuple[Any, ...]]], problems: list[str]) -> int:
+        """Write the journal's ``entries`` in one transaction; one that does not fit is left out and
+        named in ``problems``. Returns how many events were new."""
         if not entries:
             return 0
         conn = self._db
         new = 0
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for op, values in entries:
-                cur = conn.execute(_OPS[op], values)
+            for i, (op, values) in enumerate(entries, 1):
+                why = _misfit(op, values)
+                try:
+                    if why:
+                        raise sqlite3.IntegrityError(why)
+                    cur = conn.execute(_OPS[op], values)
+                except sqlite3.IntegrityError as e:  # only this entry is undone
+                    problems.append(f"entry {i}: {e}")
+                    continue
                 new += max(0, cur.rowcount) if op == "event" else 0
             conn.execute("COMMIT")
         except sqlite3.Error as e:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            if not isinstance(e, sqlite3.OperationalError):
-                raise LogError(
-                    f"event log {self.path}: a spill journal entry does not fit the log: {e}"
-                ) from e
             raise LogStorageError(
                 f"event log {self.path} cannot take the spill journal's events yet ({e})", len(self._spill)
             ) from e
@@ -652,6 +681,27 @@ def merge_spills(path: str | Path, spill_dirs: Sequence[Path] | None = None) -> 
         raise LogError(f"no event log at {p}: check the path (the station's 'log:' setting)")
     with EventStore(p, "", spill_dirs=spill_dirs) as store:
         return store.merged + (store.merge_spills() if store.unmerged else 0)
+
+
+_TEXT, _OPT_TEXT, _INT, _NUM = (str,), (str, type(None)), (int,), (int, float)
+_EVENT_TYPES = (_TEXT,) * 7 + (_OPT_TEXT, _INT, _TEXT, _TEXT, _NUM, _TEXT, _TEXT)  # EVENT_FIELDS without seq
+
+
+def _misfit(op: str, values: tuple[Any, ...]) -> str:
+    """Why a spill journal entry is not one this store wrote ("" when it fits)."""
+    types = _EVENT_TYPES if op == "event" else (_TEXT, _TEXT)
+    if any(isinstance(v, bool) or not isinstance(v, t) for v, t in zip(values, types, strict=True)):
+        return f"a value of the wrong type in {op!r}"
+    if op != "event":
+        return ""
+    kind, data = values[EVENT_FIELDS.index("kind") - 1], values[-1]
+    if kind not in EVENT_KINDS:
+        return f"unknown event kind {kind!r}"
+    try:
+        ok = isinstance(json.loads(data), dict)
+    except ValueError:
+        ok = False
+    return "" if ok else "its data is not a JSON object"
 
 
 def _same_instruction(s: SessionInfo, instruction: Instruction) -> bool:

@@ -152,3 +152,19 @@ def test_a_live_log_on_a_read_only_share_says_what_it_cannot_read(share: tuple[P
         report = build_report([view / "station.sqlite"])
     assert report.table("summary").as_dict()["units"] == 2  # checkpointed at each unit's end
     assert any("station.sqlite-wal file could not be read" in n for n in report.notes), report.notes
+
+
+def test_a_copy_older_than_what_was_forwarded(tmp_path: Path) -> None:
+    """The fleet forwarder noted in the log how far it sent; a file that ends before that is a copy."""
+    db = tmp_path / "station.sqlite"
+    with EventStore(db, "st") as store:
+        sid = store.open_session("anna", tiny_instruction())
+        _units(store, sid, range(1, 2))
+        store.append(sid, ev("session_end", "", 1))
+        store.close_session(sid)
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE fleet_cursor (target TEXT PRIMARY KEY, events_seq INTEGER NOT NULL, "
+                  "sessions_rowid INTEGER NOT NULL, updated_utc TEXT NOT NULL)")  # fmt: skip
+        c.execute("INSERT INTO fleet_cursor VALUES ('db:5432/oss', ?, 1, '')", (UNIT + 5,))
+    (note,) = build_report([db]).notes
+    assert f"sent events up to seq {UNIT + 5}, but this file ends at seq {UNIT + 1}" in note

@@ -3,10 +3,12 @@ what to do, and nothing is lost, also when the disk stays full until the station
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,9 +205,11 @@ def test_a_damaged_journal_gives_what_it_can_and_is_kept_aside(
     assert journal is not None
     store._db.close()  # as a killed process
     lines = journal.read_text().splitlines(keepends=True)
-    journal.write_text(
-        "".join([lines[0], "{not json\n", '{"op": "drop_table", "values": []}\n', *lines[1:]]) + '{"op": "ev'
-    )
+    good = json.loads(lines[1])["values"]
+    wrong_kind = json.dumps({"op": "event", "values": [*good[:10], "explode", *good[11:]]}) + "\n"
+    wrong_type = json.dumps({"op": "event", "values": [*good[:8], "one", *good[9:]]}) + "\n"
+    bad = ["{not json\n", '{"op": "drop_table", "values": []}\n', wrong_kind, wrong_type]
+    journal.write_text("".join([lines[0], *bad, *lines[1:]]) + '{"op": "ev')
     caplog.set_level(logging.WARNING, logger="oss.log")
     with EventStore(db, "st") as again:
         assert [e.id for e in again.events()][-2:] == [*err.event_ids, *err2.value.event_ids]
@@ -216,7 +220,9 @@ def test_a_damaged_journal_gives_what_it_can_and_is_kept_aside(
         and "line 3: not an entry" in caplog.text
         and str(kept) in caplog.text
     )
-    assert "line 6" not in caplog.text  # the last line, cut short by the crash, was never reported saved
+    assert "entry 1: unknown event kind 'explode'" in caplog.text
+    assert "entry 2: a value of the wrong type" in caplog.text
+    assert "line 8" not in caplog.text  # the last line, cut short by the crash, was never reported saved
 
 
 def test_a_journal_removed_while_a_writer_waits_is_written_anew(tmp_path: Path) -> None:
@@ -236,3 +242,27 @@ def test_a_journal_removed_while_a_writer_waits_is_written_anew(tmp_path: Path) 
         first.unlink()  # merged
     writer.join(5)
     assert saved == [first] and '"s2"' in first.read_text() and '"s1"' not in first.read_text()
+
+
+def test_a_long_backlog_is_retried_now_and_then_not_with_every_event(tmp_path: Path) -> None:
+    """While the disk stays full, each try writes the whole backlog: with a long one (all of it safe
+    in the journal) the log is tried only every retry_every_s, so the station does not slow down."""
+    db = tmp_path / "e.db"
+    with EventStore(db, "st", size_limit_bytes=64 * 1024) as store:
+        store.retry_backlog, store.retry_every_s = 2, 0.5
+        sid = store.open_session("a", tiny_instruction(), None)
+        stored, err = _fill(store, sid)
+        pending = list(err.event_ids)
+        for _ in range(3):
+            with pytest.raises(LogStorageError) as more:
+                store.append(sid, ev("pick", "s0", 1, pad=BIG))
+            pending += more.value.event_ids
+        store.size_limit_bytes = None  # room again, but within retry_every_s of the last try
+        with pytest.raises(LogStorageError, match="saved in") as held:
+            store.append(sid, ev("help", "s0", 1))  # journaled, not tried
+        pending += held.value.event_ids
+        assert store.pending == 5 and len(store.events()) == len(stored)
+        assert store.spill_path is not None and store.spill_path.read_text().count('"help"') == 1
+        time.sleep(0.5)
+        last = store.append(sid, ev("step_end", "s0", 1))
+        assert store.pending == 0 and [e.id for e in store.events()] == [*stored, *pending, last]
