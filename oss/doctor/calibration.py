@@ -95,6 +95,10 @@ def load_calibration(cfg: StationConfig, probe: CameraProbe) -> tuple[CheckResul
     return ok(name, detail, **data), cal
 
 
+def _signed(mm: float) -> str:
+    return f"{round(mm, 1) + 0.0:+.1f}"  # + 0.0: no "-0.0" for a shift that rounds to nothing
+
+
 def check_drift(cfg: StationConfig, probe: CameraProbe, cal: Calibration | None) -> CheckResult:
     name = "calibration drift"
     if cal is None:
@@ -115,14 +119,15 @@ def check_drift(cfg: StationConfig, probe: CameraProbe, cal: Calibration | None)
             "clear the bench markers (nothing on them, projector off or dark) and run the doctor again; put "
             f"the marker layout as {Path(cal.source).parent / 'bench_markers.yaml'} if it is not the standard one",
         )
-    d, ids = got
+    dxy, ids = got
+    d = (float(dxy[0]), float(dxy[1]))
     shift = float((d[0] ** 2 + d[1] ** 2) ** 0.5)
     detail = (
         f"the bench markers ({len(ids)} seen) are {shift:.1f} mm from where the calibration puts them "
-        f"(dx {d[0]:+.1f}, dy {d[1]:+.1f} mm)"
+        f"(dx {_signed(d[0])}, dy {_signed(d[1])} mm)"
     )
     data: dict[str, DataValue] = dict(
-        shift_mm=round(shift, 2), dx_mm=round(float(d[0]), 2), dy_mm=round(float(d[1]), 2), markers=len(ids)
+        shift_mm=round(shift, 2), dx_mm=round(d[0], 2), dy_mm=round(d[1], 2), markers=len(ids)
     )
     if shift <= DRIFT_OK_MM:
         return ok(name, detail, **data)
