@@ -260,7 +260,10 @@ class Station:
         self._after_events(events)
         self._log(events)
         self.result.supervisor_calls += self.session.supervisor_calls
-        self.p.store.close_session(self.session.session_id)
+        try:
+            self.p.store.close_session(self.session.session_id)
+        except LogStorageError as e:  # nowhere to write even a journal: say so, the stop goes on
+            log.error("%s", e)
         self.session = None
         if self.desk is not None:
             self.desk = self.desk.signed_out()
@@ -277,7 +280,7 @@ class Station:
             if self._log_failed:
                 self._log_failed = False
                 self._message = ""
-        except LogStorageError as e:  # kept in memory by the store and retried with the next append
+        except LogStorageError as e:  # spilled to a journal by the store (its message says where), merged later
             self._log_failed = True
             self._message = "LOG FULL: call the supervisor"
             log.error("%s", e)
