@@ -280,7 +280,9 @@ class Station:
             if self._log_failed:
                 self._log_failed = False
                 self._message = ""
-        except LogStorageError as e:  # spilled to a journal by the store (its message says where), merged later
+        except (
+            LogStorageError
+        ) as e:  # spilled to a journal by the store (its message says where), merged later
             self._log_failed = True
             self._message = "LOG FULL: call the supervisor"
             log.error("%s", e)
