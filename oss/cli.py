@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import platform
 import sys
 from collections.abc import Callable, Sequence
 
@@ -47,7 +48,14 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    from oss.package_data import package_version
+
     parser = argparse.ArgumentParser(prog="oss", description="OSS operator support system")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"oss {package_version()} (Python {platform.python_version()})",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands: dict[str, Command] = {}
 

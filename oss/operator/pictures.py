@@ -20,13 +20,13 @@ from oss.instructions import load_instruction
 from oss.instructions.model import BENCH_FRAME, Instruction
 from oss.operator.profile import OperatorProfile, ProfileBook
 from oss.operator.signin import SignInScreen
+from oss.package_data import sample_instruction
 from oss.records import Phase, StationState
 from oss.render.preview import synthetic_calibration
 from oss.render.renderer import Renderer
 from oss.render.strings import ui_text
 from oss.render.tiles import Tile, TileScreen
 
-ROOT = Path(__file__).resolve().parents[2]
 STEP = "thermal_pad"
 MM_PER_PX = 1.0
 PEOPLE = ("Anna de Vries", "Bo Jansen", "Chen Li", "Dana Kowalski", "Emre Yilmaz", "Fatima Benali")
@@ -114,9 +114,9 @@ def _tiles_bench(r: Renderer, screen: TileScreen, panel: bool) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--instructions", type=Path, default=ROOT / "instructions" / "led_fixture.yaml")
+    ap.add_argument("--instructions", type=Path, help="instruction file (default: the LED fixture sample)")
     args = ap.parse_args(argv)
-    ins = load_instruction(args.instructions)
+    ins = load_instruction(args.instructions or sample_instruction())
     args.out.mkdir(parents=True, exist_ok=True)
     for name, img in pictures(ins).items():
         cv2.imwrite(str(args.out / f"{name}.png"), img)

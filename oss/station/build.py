@@ -24,6 +24,7 @@ from oss.log.store import EventStore
 from oss.monitor.console import PIN_ENV
 from oss.operator.profile import ProfileBook, default_profiles_path
 from oss.operator.sound import SoundPlayer, Speaker
+from oss.package_data import sample_instruction
 from oss.records import OssError
 from oss.sim.scenario import Scenario, load_scenario
 from oss.station.loop import Camera, RunResult, Station, StationParts
@@ -49,9 +50,6 @@ def merge_results(results: list[RunResult]) -> RunResult:
         out.stopped_by = r.stopped_by or out.stopped_by
     out.cycles_completed = sum(1 for e in out.events if e.kind == "cycle_end")
     return out
-
-
-DEFAULT_INSTRUCTIONS = Path(__file__).resolve().parents[2] / "instructions" / "led_fixture.yaml"
 
 
 def _real_camera_calibration(cfg: StationConfig, display: Display, camera: object) -> Calibration:
@@ -155,7 +153,7 @@ def build_and_run(
         if variant is None:
             variant = scenario.variant
     else:
-        instruction = load_instruction(instructions or DEFAULT_INSTRUCTIONS)
+        instruction = load_instruction(instructions or sample_instruction())
     if variant is None:
         variant = instruction.default_variant()
     max_cycles = extra.get("max_cycles")

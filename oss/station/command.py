@@ -14,8 +14,6 @@ from pathlib import Path
 from oss.config import StationConfig, calibration_problem, load_station_config
 from oss.records import OssError
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_INSTRUCTIONS = ROOT / "instructions" / "led_fixture.yaml"
 DEFAULT_SCENARIO = "sim:led_basic"
 log = logging.getLogger("oss.station")
 
@@ -150,6 +148,7 @@ def run_command(args: argparse.Namespace) -> int:
     if summary.get("error"):
         raise OssError(str(summary["error"]))
     return 0
+
 
 def check_language(cfg: StationConfig, instructions: Path | None) -> None:
     """Refuse an operator language that neither the instruction nor OSS's own screen texts have.
