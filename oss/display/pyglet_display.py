@@ -24,11 +24,17 @@ MIN_BADGE_CHARS = 3
 NO_DISPLAY = "no X display: use --display none or start Xvfb (e.g. 'Xvfb :99 &' and DISPLAY=:99)"
 
 
-def check_display_available(environ: Mapping[str, str] | None = None) -> None:
-    """Raise OssError when this is Linux without an X (or Wayland) display to open windows on."""
+NO_DISPLAY_FOR_MONITOR = (
+    "no X display for the supervisor monitor window: leave out --monitor (or set 'monitor: {enabled: false}' "
+    "in the station file), or start Xvfb (e.g. 'Xvfb :99 &' and DISPLAY=:99)"
+)
+
+
+def check_display_available(environ: Mapping[str, str] | None = None, *, message: str = NO_DISPLAY) -> None:
+    """Raise OssError(``message``) when this is Linux without an X (or Wayland) display to open windows on."""
     env = os.environ if environ is None else environ
     if sys.platform.startswith("linux") and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
-        raise OssError(NO_DISPLAY)
+        raise OssError(message)
 
 
 class PygletDisplay:

@@ -118,10 +118,10 @@ def _monitor(cfg: StationConfig) -> MonitorWindow | None:
     """The supervisor monitor window, when the station file or ``--monitor`` asks for one."""
     if not cfg.monitor:
         return None
-    from oss.display.pyglet_display import check_display_available
+    from oss.display.pyglet_display import NO_DISPLAY_FOR_MONITOR, check_display_available
     from oss.monitor import NO_PIN, MonitorWindow, SupervisorConsole
 
-    check_display_available()
+    check_display_available(message=NO_DISPLAY_FOR_MONITOR)
     pin = os.environ.get(PIN_ENV) or cfg.monitor_pin  # the environment wins: keeps the PIN out of files
     if not pin:
         log.warning("supervisor monitor: %s; until then it only shows", NO_PIN)

@@ -130,3 +130,21 @@ def test_recorded_frames_with_a_calibration_file_run_through_the_real_camera_pat
     data = json.loads(summary.read_text())
     assert data["frames"] == 40 and data["stopped_by"] == "camera input ended"
     assert data["frame_ms"]["n"] == 40
+
+
+def test_monitor_without_an_x_display_says_what_to_do(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    out = oss(
+        "run",
+        "--monitor",
+        "--display",
+        "none",
+        "--max-frames",
+        "5",
+        "--log",
+        str(tmp_path / "l.sqlite"),
+        env=env,
+    )
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "supervisor monitor" in out.stderr and "leave out --monitor" in out.stderr
+    assert "use --display none" not in out.stderr  # the projector already has no display
