@@ -44,7 +44,9 @@ NO_SPEECH = (
 
 def _tone(freq: float, seconds: float, rate: int, *, harmonics: Sequence[float] = (1.0,), decay: float = 0.0):
     t = np.arange(int(seconds * rate)) / rate
-    wave_ = sum(a * np.sin(2 * np.pi * freq * (k + 1) * t) for k, a in enumerate(harmonics))
+    wave_ = np.zeros_like(t)
+    for k, a in enumerate(harmonics):
+        wave_ += a * np.sin(2 * np.pi * freq * (k + 1) * t)
     wave_ = wave_ / max(1e-9, float(sum(abs(a) for a in harmonics)))
     env = np.ones_like(t)
     ramp = min(len(t) // 4, int(0.006 * rate))  # 6 ms fade in and out: no clicks

@@ -313,7 +313,7 @@ class ForegroundModel:
         nz = cv2.findNonZero(cv2.bitwise_not(near))
         if nz is None:
             return out
-        i = _flat(nz, out.shape[1])
+        i = _flat(nz, obs.shape[1])
         g = gain.astype(np.float32)
         band = (_rows(expect, i), _rows(thr, i))
         envelope_at = (_times(_rows(envelope[0], i), g), _times(_rows(envelope[1], i), g))

@@ -329,11 +329,11 @@ def segment_arms(
         contours, _ = cv2.findContours(tip_crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float64)
         rows = max(1, band - y0)
-        runs = _runs(crop[:rows].any(axis=0), min_gap=max(2, round(40.0 / s)))
+        runs = _runs(np.asarray(crop[:rows].any(axis=0)), min_gap=max(2, round(40.0 / s)))
         if not runs:
             continue
         # where the arm's foreground reaches the edge it crosses there (not where its shadow does)
-        fg_cols = tip_crop[:rows].any(axis=0)
+        fg_cols = np.asarray(tip_crop[:rows].any(axis=0))
         entries = [
             (int(cols[0]) + a, int(cols[-1]) + a)
             for a, b in runs
