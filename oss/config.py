@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from oss.instructions.reader import LANG_RE, Reader
-from oss.instructions.yamlnodes import FileProblems, Problems, compose_file, shorten
+from oss.instructions.yamlnodes import FileProblems, Problems, compose_file, path_state, shorten
 
 DISPLAY_KINDS = ("window", "none")
 ESCAPE_POLICIES = ("pin", "confirm", "ignore", "quit")  # what Escape does: see oss/station/stopping.py
@@ -53,11 +53,14 @@ def calibration_problem(cfg: StationConfig) -> str | None:
         return None
     where = cfg.calibration_at or "--calibration"
     f = Path(cfg.calibration)
-    if f.is_dir():
+    state = path_state(f)
+    if state not in ("file", "folder", "missing"):
+        return f"{where}: calibration file '{shorten(str(f), 300)}' cannot be read ({state})"
+    if state == "folder":
         return (
             f"{where}: calibration file '{shorten(str(f), 300)}' is a folder; name the calibration file in it"
         )
-    if not f.is_file():
+    if state == "missing":
         return (
             f"{where}: calibration file '{shorten(str(f), 300)}' not found; run 'oss calibrate station' at the "
             "station or fix the path (a relative path is relative to the station file)"

@@ -24,6 +24,7 @@ from oss.instructions.yamlnodes import (
     Problems,
     compose_file,
     mapping_items,
+    path_state,
     scalar_value,
     shorten,
 )
@@ -167,20 +168,12 @@ def read_calibration(path: Path) -> CalibrationDoc:
                 report = value
             else:
                 p.error(node, "report must be a mapping")
-    if p.errors or any(x is None for x in (cam, proj, bench, k_cam, dist, *mats.values())):
+    cfb, pfb = mats["cam_from_bench"], mats["proj_from_bench"]
+    if p.errors or cam is None or proj is None or bench is None:
         raise FileProblems(p.items)
-    assert cam is not None and proj is not None and bench is not None
-    doc = CalibrationDoc(
-        cam,
-        proj,
-        bench,
-        mats["cam_from_bench"],
-        mats["proj_from_bench"],
-        k_cam,
-        dist,
-        model,
-        report,  # type: ignore[arg-type]
-    )
+    if k_cam is None or dist is None or cfb is None or pfb is None:
+        raise FileProblems(p.items)
+    doc = CalibrationDoc(cam, proj, bench, cfb, pfb, k_cam, dist, model, report)
     if "radiometry" in top:
         doc.radiometry = _radiometry(rd, top["radiometry"][1], bench)
         if p.errors:
@@ -210,7 +203,7 @@ def _radiometry(
         )
         return None
     npz = rd.path.parent / name
-    if not npz.exists():
+    if path_state(npz) == "missing":
         return None
     w, h = round(bench[0] / mm), round(bench[1] / mm)
     if w * h > MAX_RADIOMETRY_PX:
@@ -221,7 +214,7 @@ def _radiometry(
         return None
     damaged = f"the radiometry file '{shorten(name, 300)}' is damaged"
     fix = "delete it (the station then measures it again) or recalibrate"
-    if not npz.is_file() or npz.stat().st_size > MAX_NPZ_BYTES:
+    if path_state(npz) != "file" or npz.stat().st_size > MAX_NPZ_BYTES:
         p.error(fnode, f"{damaged} (not a file of at most {MAX_NPZ_BYTES // 1_000_000} MB); {fix}")
         return None
     arrays: list[np.ndarray] = []

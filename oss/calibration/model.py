@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from oss.calibration.calfile import CALIBRATION_FORMAT, read_calibration
+from oss.instructions.yamlnodes import path_state
 from oss.records import OssError
 
 __all__ = ["CALIBRATION_FORMAT", "Calibration", "ProjectorModel", "Radiometry", "distort_points"]
@@ -185,7 +186,7 @@ class Calibration:
     ) -> Calibration:
         """Load a calibration file; if sizes are given they must match the file's."""
         path = Path(path)
-        if not path.exists():
+        if path_state(path) == "missing":
             raise OssError(
                 f"{path}: calibration file not found. Run 'oss calibrate' at the station, "
                 "or pass --calibration with the right file."

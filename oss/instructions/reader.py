@@ -13,7 +13,16 @@ from dataclasses import dataclass
 import yaml
 
 from oss.instructions.model import Text
-from oss.instructions.yamlnodes import Problems, mapping_items, scalar_value, shown, suggest, type_name
+from oss.instructions.yamlnodes import (
+    Problems,
+    key_text,
+    mapping_items,
+    scalar_value,
+    shorten,
+    shown,
+    suggest,
+    type_name,
+)
 
 ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -21,6 +30,8 @@ HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 COLORS = ("green", "yellow", "red", "white", "blue", "orange", "cyan", "magenta")
 MAX_NUMBER = 1_000_000.0  # no OSS number (mm, seconds, settings) is larger: a sanity bound for all of them
 MAX_INTEGER = 1_000_000  # the same for whole numbers; counts have their own, smaller limits
+MAX_TEXT = 2000  # characters of a text (a step text, a hint, a name, a path)
+MAX_ID = 100  # characters of an id (step, zone, part, station)
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,8 @@ class Reader:
             if key not in allowed:
                 self.p.error(
                     knode,
-                    f"unknown key '{key}' in {where}{suggest(key, allowed)}; allowed here: {', '.join(allowed)}",
+                    f"unknown key '{shorten(key)}' in {where}{suggest(key, allowed)}; "
+                    f"allowed here: {', '.join(allowed)}",
                 )
                 continue
             out[key] = Entry(knode, vnode)
@@ -81,10 +93,13 @@ class Reader:
                 )
                 continue
             seen[key] = knode
+            if len(key) > MAX_ID:
+                self.p.error(knode, f"'{shorten(key)}' is not a valid id: at most {MAX_ID} characters")
+                continue
             if not ID_RE.match(key):
                 self.p.error(
                     knode,
-                    f"'{key}' is not a valid id: use letters, digits, '_' and '-', starting with a letter",
+                    f"'{shorten(key)}' is not a valid id: use letters, digits, '_' and '-', starting with a letter",
                 )
                 continue
             out.append((key, Entry(knode, vnode)))
@@ -107,7 +122,7 @@ class Reader:
             self.p.error(node, f"{where} must be one key naming its kind ({', '.join(kinds)}), not {got}")
             return None
         knode, vnode = node.value[0]
-        kind = str(knode.value)
+        kind = key_text(knode)
         if kind not in kinds:
             self.p.error(
                 knode, f"unknown {where} '{kind}'{suggest(kind, kinds)}; use one of: {', '.join(kinds)}"
@@ -121,6 +136,9 @@ class Reader:
 
     def string(self, node: yaml.Node, where: str) -> str | None:
         v = self._scalar(node)
+        if isinstance(v, str) and len(v) > MAX_TEXT:
+            self.p.error(node, f"{where} must be at most {MAX_TEXT} characters, not {len(v)}")
+            return None
         if isinstance(v, str) and v.strip():
             return v
         if isinstance(v, int | float) and not isinstance(v, bool) and isinstance(node, yaml.ScalarNode):
@@ -130,6 +148,9 @@ class Reader:
 
     def ident(self, node: yaml.Node, where: str) -> str | None:
         v = self._scalar(node)
+        if isinstance(v, str) and len(v) > MAX_ID:
+            self.p.error(node, f"{where} must be at most {MAX_ID} characters, not {len(v)}")
+            return None
         if isinstance(v, str) and (ID_RE.match(v) or v == "$each"):
             return v
         self.p.error(node, f"{where} must be an id (letters, digits, '_' and '-'), not {type_name(node)}")

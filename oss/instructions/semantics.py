@@ -12,7 +12,7 @@ from PIL import Image
 
 from oss.instructions import model as m
 from oss.instructions.limits import MAX_MEDIA_PIXELS, MAX_RUN_STEPS
-from oss.instructions.yamlnodes import Problems, shorten, suggest
+from oss.instructions.yamlnodes import Problems, key_text, path_state, shorten, suggest
 
 if TYPE_CHECKING:
     from oss.instructions.loader import Refs
@@ -26,7 +26,7 @@ def _defined_names(root: yaml.Node, section: str) -> set[str]:
         return set()
     for k, v in root.value:
         if k.value == section and isinstance(v, yaml.MappingNode):
-            return {str(kk.value) for kk, _ in v.value}
+            return {key_text(kk) for kk, _ in v.value}
     return set()
 
 
@@ -108,7 +108,7 @@ def media_problem(instruction_file: Path, name: str) -> str | None:
             f"'{shorten(name, 300)}' must be inside the instruction's folder: write a path relative to it, "
             "like media/housing.png, and keep the pictures with the instruction"
         )
-    if not f.exists():
+    if path_state(f) == "missing":
         return f"file '{shorten(name, 300)}' not found next to the instruction file ({f}); add it or fix the path"
     return image_problem(f, name)
 
@@ -116,16 +116,21 @@ def media_problem(instruction_file: Path, name: str) -> str | None:
 def image_problem(f: Path, name: str) -> str | None:
     """What keeps the station from showing the picture file ``f`` (written ``name``), or None."""
     shown = shorten(name, 300)
-    if f.is_dir():
+    state = path_state(f)
+    if state == "folder":
         return f"'{shown}' is a folder, not a picture; name the picture file in it"
-    if not f.is_file():
+    if state == "missing":
         return f"file '{shown}' not found ({f}); add it or fix the path"
+    if state != "file":
+        return f"'{shown}' cannot be read ({state})"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(f) as img:
                 w, h = img.size
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+    except Image.DecompressionBombError:
+        return f"'{shown}' is too large: a picture may have at most {MAX_MEDIA_PIXELS // 1_000_000} million pixels"
+    except (OSError, ValueError, SyntaxError):
         return f"'{shown}' is not an image (PNG or JPEG); the station could not show it"
     if w * h > MAX_MEDIA_PIXELS:
         return (

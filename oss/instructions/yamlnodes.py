@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 40
 MAX_NODES = 200_000
 MAX_SHOWN = 40  # characters of a value quoted in a message; longer ones are shortened
+MAX_WORD = 300  # any word of a message longer than this is shortened (a path stays whole)
+MAX_MESSAGE = 900  # characters of one message at most
 PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")
 ) | {"!"}
@@ -70,14 +74,23 @@ class Problems:
         return SourcePos(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def error(self, node: yaml.Node | None, message: str) -> None:
-        self.items.append(Problem(self.pos(node), message))
+        self.items.append(Problem(self.pos(node), _capped(message)))
 
     def warning(self, node: yaml.Node | None, message: str) -> None:
-        self.items.append(Problem(self.pos(node), message, "warning"))
+        self.items.append(Problem(self.pos(node), _capped(message), "warning"))
 
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.items if p.severity == "error"]
+
+
+_LONG_WORD = re.compile(r"\S{" + str(MAX_WORD + 1) + ",}")
+
+
+def _capped(message: str) -> str:
+    """A message with any very long word (a value from the file quoted in full) shortened."""
+    message = _LONG_WORD.sub(lambda m: shorten(m.group(), MAX_WORD), message)
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
@@ -128,6 +141,21 @@ def compose_file(path: Path, what: str = "file") -> yaml.Node:
     return compose_text(text, file, what)
 
 
+def path_state(path: Path) -> str:
+    """'file', 'folder' or 'missing', or why the path cannot be looked at (a name too long, ...).
+
+    ``Path.exists`` and friends raise for some of those (ENAMETOOLONG, EACCES): a name written in a file
+    must not turn into a traceback.
+    """
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except (OSError, ValueError) as e:
+        return str(getattr(e, "strerror", None) or e)
+    return "folder" if stat.S_ISDIR(st.st_mode) else "file"
+
+
 def _text_pos(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of byte ``offset`` of ``text`` in UTF-8 (libyaml reports byte offsets)."""
     data = text.encode("utf-8", "replace")
@@ -152,6 +180,8 @@ def compose_text(text: str, file: str, what: str = "file") -> yaml.Node:
         ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if e.problem and "end of stream" in e.problem and e.context_mark is not None:
+            mark = e.context_mark  # the quote or bracket left open, not the end of the file
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         msg = f"YAML syntax error: {e.problem or e.context}"
         if e.context and e.problem:
@@ -201,6 +231,15 @@ def _scan_events(text: str, file: str, what: str) -> None:
                     Problem(
                         SourcePos(file, m.line + 1, m.column + 1),
                         f"the {what} has more than {MAX_NODES} values; shorten it",
+                    )
+                ]
+            )
+        if kind is yaml.ScalarEvent and "\0" in event.value:  # type: ignore[attr-defined]
+            raise FileProblems(
+                [
+                    Problem(
+                        SourcePos(file, m.line + 1, m.column + 1),
+                        "a NUL character (\\0) in this value; no OSS value, name or path holds one",
                     )
                 ]
             )
@@ -330,4 +369,9 @@ def type_name(node: yaml.Node) -> str:
 
 def mapping_items(node: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.Node]]:
     """(key, key node, value node) for each entry; keys are strings."""
-    return [(str(k.value), k, v) for k, v in node.value]
+    return [(key_text(k), k, v) for k, v in node.value]
+
+
+def key_text(node: yaml.Node) -> str:
+    """A mapping key as text; a list or mapping used as a key (``? [a, b]: ...``) reads as what it is."""
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else f"<{type_name(node)}>"

@@ -33,7 +33,7 @@ import yaml
 
 from oss.instructions.reader import ID_RE, LANG_RE, Reader
 from oss.instructions.semantics import image_problem
-from oss.instructions.yamlnodes import FileProblems, Problems, compose_file
+from oss.instructions.yamlnodes import FileProblems, Problems, compose_file, path_state
 from oss.operator.adaptive import AUTO, LEVEL_SETTINGS
 from oss.records import OssError
 
@@ -159,7 +159,7 @@ class ProfileBook:
     def load(cls, path: str | Path) -> ProfileBook:
         """Read a profiles file; a missing file is an empty book. Raises FileProblems."""
         path = Path(path)
-        if not path.exists():
+        if path_state(path) == "missing":
             return cls((), str(path), path.parent)
         root = compose_file(path, "profiles file")
         p = Problems(str(path))
@@ -230,7 +230,7 @@ def _read_profile(r: Reader, oid: str, node: yaml.Node) -> OperatorProfile | Non
                 kw[key] = str(s)
     if "photo" in kw:  # a missing photo shows initials; one the sign-in screen cannot show is refused
         photo = Path(r.p.file).parent / str(kw["photo"])
-        problem = image_problem(photo, str(kw["photo"])) if photo.exists() else None
+        problem = image_problem(photo, str(kw["photo"])) if path_state(photo) != "missing" else None
         if problem:
             r.p.error(f["photo"].value, f"photo {problem}")
     if "language" in kw and not LANG_RE.match(str(kw["language"])):

@@ -29,7 +29,14 @@ from yaml.constructor import SafeConstructor
 
 from oss.instructions.model import Instruction
 from oss.instructions.reader import Reader
-from oss.instructions.yamlnodes import FileProblems, Problems, compose_file, mapping_items, shorten
+from oss.instructions.yamlnodes import (
+    FileProblems,
+    Problems,
+    compose_file,
+    mapping_items,
+    path_state,
+    shorten,
+)
 from oss.records import OssError
 
 log = logging.getLogger("oss.perception")
@@ -37,7 +44,7 @@ TAUGHT_FORMAT = 1
 # Limits of the taught-looks files (issue 21): checked from the headers, before anything is read.
 MAX_MM_PER_PX = 50.0
 MAX_LOOKS = 10_000  # arrays in one .npz
-MAX_LOOK_PX = 4_000_000  # one look
+MAX_LOOK_PX = 12_000_000  # values of one look (2000 x 2000 colour)
 MAX_LOOKS_PX = 50_000_000  # all looks of a variant (200 MB of float32)
 MAX_LOOKS_BYTES = 200_000_000  # the .npz file
 
@@ -119,10 +126,10 @@ def load_references(
     folder = Path(folder)
     name = _variant_name(variant)
     doc_path, npz_path = folder / f"{name}.yaml", folder / f"{name}.npz"
-    if not doc_path.is_file() or not npz_path.is_file():
+    if path_state(doc_path) == "missing" and path_state(npz_path) == "missing":
         return None
     try:
-        meta, key, mpp, content_hash, _ = read_teach_file(doc_path)
+        meta, key, mpp, content_hash, nodes = read_teach_file(doc_path)
     except OssError as e:  # FileProblems: FILE:LINE:COL
         log.warning("%s; taught looks ignored. Run 'oss teach' again.", e)
         return None
@@ -131,8 +138,8 @@ def load_references(
         log.warning(
             "%s: taught for another layout of the instruction (%s, now %s); ignored. "
             "Zones or steps changed since teaching: run 'oss teach' again.",
-            doc_path,
-            key,
+            Problems(str(doc_path)).pos(nodes["layout_key"]),
+            shorten(key),
             want,
         )
         return None
@@ -145,6 +152,8 @@ def load_references(
         )
         return None
     try:
+        if path_state(npz_path) != "file":
+            raise OssError(f"{npz_path}: not found, the looks of {doc_path.name} are missing")
         arrays = read_looks(npz_path)
     except OssError as e:
         log.warning("%s; taught looks ignored. Run 'oss teach' again.", e)
@@ -178,9 +187,9 @@ def read_teach_file(path: Path) -> tuple[dict[str, object], str, float, str, dic
     else:
         p.error(root, "a teach file is a mapping of keys written by 'oss teach'")
         raise FileProblems(p.items)
-    for key in ("layout_key", "mm_per_px"):
-        if key not in nodes:
-            p.error(root, f"the teach file needs '{key}'")
+    for needed in ("layout_key", "mm_per_px"):
+        if needed not in nodes:
+            p.error(root, f"the teach file needs '{needed}'")
     key = r.string(nodes["layout_key"], "layout_key") if "layout_key" in nodes else None
     mpp = (
         r.number(nodes["mm_per_px"], "mm_per_px", positive=True, maximum=MAX_MM_PER_PX)
@@ -222,14 +231,15 @@ def read_looks(path: Path) -> dict[str, np.ndarray]:
                     )
                     shape, _, dtype = header(f)
                     n = int(np.prod(shape)) if all(isinstance(d, int) and d >= 0 for d in shape) else -1
-                    if len(shape) != 2 or dtype.kind != "f" or not 0 <= n <= MAX_LOOK_PX:
+                    image = len(shape) == 2 or (len(shape) == 3 and shape[2] in (1, 3, 4))
+                    if not image or dtype.kind != "f" or not 0 <= n <= MAX_LOOK_PX:
                         raise OssError(
-                            f"{path}: '{shorten(member)}' is not a taught look (a 2-D float image of at most "
-                            f"{MAX_LOOK_PX} px): {shape} {dtype}"
+                            f"{path}: '{shorten(member)}' is not a taught look (a float image of at most "
+                            f"{MAX_LOOK_PX} values): {shape} {dtype}"
                         )
                     total += n
                     if total > MAX_LOOKS_PX:
-                        raise OssError(f"{path}: more than {MAX_LOOKS_PX} px of taught looks")
+                        raise OssError(f"{path}: more than {MAX_LOOKS_PX} values of taught looks")
                 with z.open(member) as f:
                     out[member.removesuffix(".npy")] = np.lib.format.read_array(f, allow_pickle=False)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
@@ -249,11 +259,11 @@ def teach_problems(instruction: Instruction) -> list[str]:
     for variant in instruction.variants or (None,):
         doc_path = folder / f"{_variant_name(variant)}.yaml"
         npz_path = doc_path.with_suffix(".npz")
-        if not doc_path.exists() and not npz_path.exists():
+        if path_state(doc_path) == "missing" and path_state(npz_path) == "missing":
             continue
         try:
             _, key, _, _, nodes = read_teach_file(doc_path)
-            if not npz_path.is_file():
+            if path_state(npz_path) != "file":
                 raise OssError(f"{npz_path}: not found, the looks of {doc_path.name} are missing")
             read_looks(npz_path)
         except FileProblems as e:

@@ -11,7 +11,17 @@ from typing import Any
 import yaml
 
 from oss.instructions.reader import MAX_INTEGER, MAX_NUMBER
-from oss.instructions.yamlnodes import Problems, mapping_items, scalar_value, shown, suggest, type_name
+from oss.instructions.yamlnodes import (
+    Problems,
+    key_text,
+    mapping_items,
+    path_state,
+    scalar_value,
+    shorten,
+    shown,
+    suggest,
+    type_name,
+)
 from oss.sim import scenario as s
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -102,11 +112,12 @@ class Reader:
         if not isinstance(node, yaml.SequenceNode) or len(node.value) != n:
             self.problems.error(node, f"{where} must be a list of {n} numbers like [{', '.join(['0'] * n)}]")
             return None
-        vals = [self.number(v, f"{where}[{i}]") for i, v in enumerate(node.value)]
+        unbounded = (-math.inf, math.inf) if integer else ()  # sizes: checked together below
+        vals = [self.number(v, f"{where}[{i}]", *unbounded) for i, v in enumerate(node.value)]
         if any(v is None for v in vals):
             return None
         lo, hi = MIN_SIZE_PX, MAX_SIZE_PX
-        if integer and any(v is not None and (v != int(v) or not lo <= v <= hi) for v in vals):
+        if integer and any(v is not None and not (lo <= v <= hi and v == int(v)) for v in vals):
             self.problems.error(node, f"{where} must be whole numbers from {lo} to {hi}, like [1280, 720]")
             return None
         return tuple(float(v) for v in vals if v is not None)
@@ -194,8 +205,14 @@ class Reader:
         ipath: Path | None = None
         if ipath_text is not None:
             tried = s.resolve_instructions(ipath_text, path)
-            ipath = next((p for p in tried if p.exists()), None)
-            if ipath is not None and ipath.is_dir():
+            ipath = next((p for p in tried if path_state(p) != "missing"), None)
+            state = path_state(ipath) if ipath is not None else "missing"
+            if ipath is not None and state not in ("file", "folder"):
+                self.problems.error(
+                    inode, f"instruction file '{shorten(ipath_text, 300)}' cannot be read ({state})"
+                )
+                ipath = None
+            elif ipath is not None and state == "folder":
                 self.problems.error(
                     inode,
                     f"instruction file '{ipath_text}' is a folder ({ipath}); name the instruction file in it",
@@ -304,7 +321,7 @@ class Reader:
                 )
                 continue
             knode, vnode = item.value[0]
-            kind = str(knode.value)
+            kind = key_text(knode)
             if kind not in s.DEVIATIONS:
                 self.problems.error(
                     knode,
