@@ -25,8 +25,8 @@ NO_DISPLAY = "no X display: use --display none or start Xvfb (e.g. 'Xvfb :99 &' 
 
 
 NO_DISPLAY_FOR_MONITOR = (
-    "no X display for the supervisor monitor window: leave out --monitor (or set 'monitor: {enabled: false}' "
-    "in the station file), or start Xvfb (e.g. 'Xvfb :99 &' and DISPLAY=:99)"
+    "no X display for the supervisor monitor window; the station runs without it. Leave out --monitor (or "
+    "set 'monitor: {enabled: false}' in the station file), or start Xvfb (e.g. 'Xvfb :99 &' and DISPLAY=:99)"
 )
 
 

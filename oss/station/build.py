@@ -121,7 +121,11 @@ def _monitor(cfg: StationConfig) -> MonitorWindow | None:
     from oss.display.pyglet_display import NO_DISPLAY_FOR_MONITOR, check_display_available
     from oss.monitor import NO_PIN, MonitorWindow, SupervisorConsole
 
-    check_display_available(message=NO_DISPLAY_FOR_MONITOR)
+    try:
+        check_display_available(message=NO_DISPLAY_FOR_MONITOR)
+    except OssError as e:  # the station works without its monitor: say so, don't stop the operator
+        log.warning("supervisor monitor not shown: %s", e)
+        return None
     pin = os.environ.get(PIN_ENV) or cfg.monitor_pin  # the environment wins: keeps the PIN out of files
     if not pin:
         log.warning("supervisor monitor: %s; until then it only shows", NO_PIN)

@@ -145,6 +145,6 @@ def test_monitor_without_an_x_display_says_what_to_do(tmp_path: Path) -> None:
         str(tmp_path / "l.sqlite"),
         env=env,
     )
-    assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "supervisor monitor" in out.stderr and "leave out --monitor" in out.stderr
+    assert out.returncode == 0, out.stderr[-2000:]  # the station works without its monitor, and says so
+    assert "supervisor monitor not shown" in out.stderr and "Leave out --monitor" in out.stderr
     assert "use --display none" not in out.stderr  # the projector already has no display
