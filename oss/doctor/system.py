@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from oss.config import StationConfig
 
 REINSTALL = "reinstall the dependencies: make install (or .venv/bin/pip install -e .)"
-PYTHON = (3, 11)  # pyproject.toml: requires-python >=3.11,<3.12
+PYTHONS = ((3, 11), (3, 12), (3, 13))  # pyproject.toml: requires-python >=3.11,<3.14
 
 
 def _pins() -> dict[str, str]:
@@ -40,12 +40,14 @@ def _pins() -> dict[str, str]:
 def check_python() -> CheckResult:
     v = sys.version_info
     have = f"{v.major}.{v.minor}.{v.micro}"
-    if (v.major, v.minor) != PYTHON:
+    if (v.major, v.minor) not in PYTHONS:
+        names = ", ".join(f"{a}.{b}" for a, b in PYTHONS)
+        newest = "{}.{}".format(*PYTHONS[-1])
         return fail(
             "python",
-            f"Python {have} at {sys.executable}; OSS is made and tested for Python {PYTHON[0]}.{PYTHON[1]}",
-            f"install python{PYTHON[0]}.{PYTHON[1]} and run 'make install' (it makes .venv with it), or "
-            f"'make PY=/path/to/python{PYTHON[0]}.{PYTHON[1]} install'",
+            f"Python {have} at {sys.executable}; OSS is made and tested for Python {names}",
+            f"install python{newest} and run 'make install' (it makes .venv with it), or "
+            f"'make PY=/path/to/python{newest} install'",
             version=have,
         )
     return ok("python", f"Python {have} ({sys.executable})", version=have)
@@ -120,7 +122,7 @@ def check_packages(cfg: StationConfig | None) -> list[CheckResult]:
 
 
 def check_hand_model(cfg: StationConfig) -> CheckResult:
-    """Load the hand landmarker as the station would (a .task file, or the models inside mediapipe)."""
+    """Load the hand landmarker as the station would (a .task file, or the model shipped with OSS)."""
     name = "hand model"
     if not cfg.hand_tracking:
         return skipped(name, "hand tracking is off in this station file")
